@@ -1,0 +1,1 @@
+//! The one place the upstream HTTP client is built.

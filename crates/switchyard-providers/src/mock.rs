@@ -1,0 +1,1 @@
+//! The `mock_response` provider: answers without any network.

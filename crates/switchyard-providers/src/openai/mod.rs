@@ -1,0 +1,1 @@
+//! The OpenAI dialect: OpenAI, Azure and every OpenAI-compatible host.

@@ -1,0 +1,1 @@
+//! Incremental, size-capped SSE decoder.

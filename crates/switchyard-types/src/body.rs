@@ -1,0 +1,204 @@
+//! A request body as an ordered list of top-level keys and their raw JSON.
+//!
+//! Parsing only the top level keeps the cost per request low and lets fields
+//! the gateway does not know about reach the upstream byte for byte.
+
+use std::fmt;
+
+use bytes::Bytes;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// Why a request body could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyError(pub String);
+
+impl fmt::Display for BodyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+/// A JSON object whose values are kept as raw JSON text, in their original order.
+#[derive(Clone, Default)]
+pub struct RequestBody {
+    fields: Vec<(String, Box<RawValue>)>,
+}
+
+impl fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Only key names: values may hold prompts or keys and do not belong in logs.
+        f.debug_struct("RequestBody")
+            .field("keys", &self.fields.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl RequestBody {
+    /// An empty object.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses a JSON object; anything else is an error.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, BodyError> {
+        serde_json::from_slice(bytes).map_err(|e| BodyError(format!("invalid JSON body: {e}")))
+    }
+
+    /// Builds a body from any serialisable value that serialises to an object.
+    pub fn from_serialize<T: serde::Serialize>(value: &T) -> Result<Self, BodyError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| BodyError(e.to_string()))?;
+        Self::from_slice(&bytes)
+    }
+
+    /// The raw JSON of a top-level field.
+    pub fn get(&self, key: &str) -> Option<&RawValue> {
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| &**v)
+    }
+
+    /// Whether a top-level field is present (even as `null`).
+    pub fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Deserialises a top-level field; `None` when absent, `null` or of another type.
+    pub fn get_as<'a, T: Deserialize<'a>>(&'a self, key: &str) -> Option<T> {
+        self.get(key).and_then(|raw| serde_json::from_str(raw.get()).ok())
+    }
+
+    /// A top-level string field (borrowed when it needs no unescaping).
+    pub fn get_str(&self, key: &str) -> Option<std::borrow::Cow<'_, str>> {
+        self.get_as(key)
+    }
+
+    /// A top-level boolean field.
+    pub fn get_bool(&self, key: &str) -> Option<bool> {
+        self.get_as(key)
+    }
+
+    /// A top-level number field, as f64.
+    pub fn get_f64(&self, key: &str) -> Option<f64> {
+        self.get_as(key)
+    }
+
+    /// Sets a field to raw JSON, replacing it in place or appending it.
+    pub fn set_raw(&mut self, key: &str, value: Box<RawValue>) {
+        match self.fields.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => *v = value,
+            None => self.fields.push((key.to_owned(), value)),
+        }
+    }
+
+    /// Sets a field to a serialisable value.
+    pub fn set<T: serde::Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        let raw = serde_json::value::to_raw_value(value).expect("serialising a plain value");
+        self.set_raw(key, raw);
+    }
+
+    /// Sets a field only when the body does not already have it.
+    pub fn set_default_raw(&mut self, key: &str, value: &RawValue) {
+        if !self.contains(key) {
+            self.fields.push((key.to_owned(), value.to_owned()));
+        }
+    }
+
+    /// Removes a field, returning its raw JSON.
+    pub fn remove(&mut self, key: &str) -> Option<Box<RawValue>> {
+        let pos = self.fields.iter().position(|(k, _)| k == key)?;
+        Some(self.fields.remove(pos).1)
+    }
+
+    /// The field names, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|(k, _)| k.as_str())
+    }
+
+    /// Serialises back to JSON bytes, values copied verbatim.
+    pub fn to_bytes(&self) -> Bytes {
+        let cap = 2 + self.fields.iter().map(|(k, v)| k.len() + v.get().len() + 4).sum::<usize>();
+        let mut out = Vec::with_capacity(cap);
+        out.push(b'{');
+        for (i, (k, v)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, k).expect("writing to a Vec");
+            out.push(b':');
+            out.extend_from_slice(v.get().as_bytes());
+        }
+        out.push(b'}');
+        Bytes::from(out)
+    }
+}
+
+impl<'de> Deserialize<'de> for RequestBody {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BodyVisitor;
+        impl<'de> Visitor<'de> for BodyVisitor {
+            type Value = RequestBody;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RequestBody, A::Error> {
+                let mut body = RequestBody { fields: Vec::with_capacity(map.size_hint().unwrap_or(8)) };
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let value: Box<RawValue> = map.next_value()?;
+                    // Duplicate keys: the later one wins, as in Python's json module.
+                    body.set_raw(&key, value);
+                }
+                Ok(body)
+            }
+        }
+        deserializer.deserialize_map(BodyVisitor).map_err(de::Error::custom)
+    }
+}
+
+impl serde::Serialize for RequestBody {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
+        for (k, v) in &self.fields {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_unknown_fields_verbatim() {
+        let src = br#"{"model":"gpt-4","x_custom":{"nested":[1,2.50,"\u00e9"]},"stream":true}"#;
+        let body = RequestBody::from_slice(src).unwrap();
+        assert_eq!(&body.to_bytes()[..], &src[..]);
+        assert_eq!(body.get_str("model").as_deref(), Some("gpt-4"));
+        assert_eq!(body.get_bool("stream"), Some(true));
+    }
+
+    #[test]
+    fn set_replaces_in_place_and_defaults_do_not_override() {
+        let mut body = RequestBody::from_slice(br#"{"model":"a","temperature":0.1}"#).unwrap();
+        body.set("model", "b");
+        let raw = serde_json::value::to_raw_value(&0.9).unwrap();
+        body.set_default_raw("temperature", &raw);
+        body.set_default_raw("max_tokens", &serde_json::value::to_raw_value(&5).unwrap());
+        assert_eq!(&body.to_bytes()[..], br#"{"model":"b","temperature":0.1,"max_tokens":5}"#);
+    }
+
+    #[test]
+    fn rejects_non_objects() {
+        assert!(RequestBody::from_slice(b"[1,2]").is_err());
+        assert!(RequestBody::from_slice(b"{").is_err());
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_later_value() {
+        let body = RequestBody::from_slice(br#"{"a":1,"a":2}"#).unwrap();
+        assert_eq!(body.get_f64("a"), Some(2.0));
+        assert_eq!(body.keys().count(), 1);
+    }
+}
