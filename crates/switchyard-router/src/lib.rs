@@ -2,3 +2,8 @@
 //! the state that routing needs. Usable from Rust without any HTTP server.
 
 pub mod config;
+mod error;
+pub mod state;
+pub mod strategy;
+
+pub use error::{Attempt, RouterError};

@@ -1,0 +1,54 @@
+//! Where all mutable routing state lives: in-flight counts, per-minute usage
+//! windows and cooldown flags.
+//!
+//! Callers only see [`StateStore`], so a shared (Redis) store can replace the
+//! in-memory one without touching them.
+
+mod memory;
+
+use std::fmt;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+
+pub use memory::MemoryStore;
+
+/// A state store could not be read or written.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("state store: {0}")]
+pub struct StateError(pub String);
+
+/// Shared routing state. Object-safe: the router holds `Arc<dyn StateStore>`.
+///
+/// Keys are deployment ids (or `{deployment_id}:suffix` strings); the store
+/// does not interpret them.
+pub trait StateStore: Send + Sync + fmt::Debug {
+    /// Adds one in-flight request to a deployment; returns the new count.
+    fn incr_in_flight(&self, deployment_id: &str) -> BoxFuture<'_, Result<u64, StateError>>;
+
+    /// Removes one in-flight request. Must not block: it runs from `Drop`.
+    fn decr_in_flight(&self, deployment_id: &str);
+
+    /// Current in-flight counts, in the order asked.
+    fn in_flight(&self, deployment_ids: &[&str]) -> BoxFuture<'_, Result<Vec<u64>, StateError>>;
+
+    /// Adds `by` to the counter `key` for the UTC minute `window`; returns the new value.
+    fn incr_window(&self, key: &str, window: u64, by: u64) -> BoxFuture<'_, Result<u64, StateError>>;
+
+    /// Counters for the minute `window`, in the order asked (0 when unset).
+    fn get_windows(&self, keys: &[&str], window: u64) -> BoxFuture<'_, Result<Vec<u64>, StateError>>;
+
+    /// Marks a deployment as cooling down for `ttl`. A later deadline wins over an earlier one.
+    fn set_cooldown(&self, deployment_id: &str, ttl: Duration) -> BoxFuture<'_, Result<(), StateError>>;
+
+    /// Remaining cooldown per deployment, in the order asked (`None`: not cooling).
+    fn cooldowns(&self, deployment_ids: &[&str]) -> BoxFuture<'_, Result<Vec<Option<Duration>>, StateError>>;
+}
+
+/// The current UTC minute, the window key for rpm/tpm counters.
+pub fn current_minute() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 60)
+        .unwrap_or(0)
+}
