@@ -1,0 +1,107 @@
+//! The response body: scripted chunks, optional pacing, optional abrupt end,
+//! and the [`CallGuard`] that notices a client leaving before the end.
+
+use std::collections::VecDeque;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use tokio::time::Sleep;
+
+use super::shared::CallGuard;
+
+#[derive(Debug)]
+pub(crate) struct ReplyBody {
+    chunks: VecDeque<Bytes>,
+    chunk_delay: Duration,
+    sleep: Option<Pin<Box<Sleep>>>,
+    sent_any: bool,
+    /// After the chunks, fail the body so hyper closes the connection (`drop_after`).
+    then_cut: bool,
+    /// A cut first yields once so hyper flushes the events already written.
+    yielded_before_cut: bool,
+    /// Whether `size_hint` is exact (so hyper sends `content-length`), false for SSE.
+    sized: bool,
+    guard: CallGuard,
+}
+
+impl ReplyBody {
+    pub(crate) fn new(
+        chunks: Vec<Bytes>,
+        chunk_delay: Duration,
+        then_cut: bool,
+        sized: bool,
+        guard: CallGuard,
+    ) -> Self {
+        Self {
+            chunks: chunks.into(),
+            chunk_delay,
+            sleep: None,
+            sent_any: false,
+            then_cut,
+            yielded_before_cut: false,
+            sized: sized && !then_cut,
+            guard,
+        }
+    }
+}
+
+impl Body for ReplyBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        let this = &mut *self;
+        if !this.chunks.is_empty() {
+            if this.sent_any && !this.chunk_delay.is_zero() {
+                let delay = this.chunk_delay;
+                let sleep = this
+                    .sleep
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(delay)));
+                if sleep.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                this.sleep = None;
+            }
+            let chunk = this.chunks.pop_front().expect("checked non-empty");
+            this.sent_any = true;
+            if this.chunks.is_empty() && !this.then_cut {
+                // hyper may not poll again once `is_end_stream` says so.
+                this.guard.done();
+            }
+            return Poll::Ready(Some(Ok(Frame::data(chunk))));
+        }
+        if this.then_cut {
+            if !this.yielded_before_cut {
+                this.yielded_before_cut = true;
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            this.guard.done();
+            return Poll::Ready(Some(Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "mock: drop_after",
+            ))));
+        }
+        this.guard.done();
+        Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty() && !self.then_cut
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        if self.sized {
+            SizeHint::with_exact(self.chunks.iter().map(|c| c.len() as u64).sum())
+        } else {
+            SizeHint::default()
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! How the mock answers one call: a small builder, cloned for the default reply.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// A scripted answer. Build one with [`Reply::ok`], [`Reply::json`],
+/// [`Reply::error`], [`Reply::sse`] or [`Reply::chat_stream`], then adjust it
+/// with [`header`](Reply::header), [`delay`](Reply::delay),
+/// [`chunk_delay`](Reply::chunk_delay), [`drop_after`](Reply::drop_after) or
+/// [`hang`](Reply::hang).
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub(crate) kind: ReplyKind,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) delay: Duration,
+    pub(crate) chunk_delay: Duration,
+    pub(crate) drop_after: Option<usize>,
+    pub(crate) hang: bool,
+}
+
+/// What the body is made of; rendered per request so it can echo the model.
+#[derive(Debug, Clone)]
+pub(crate) enum ReplyKind {
+    /// A valid answer for the endpoint hit (a stream when the request asks for one).
+    Ok,
+    /// A fixed JSON body with a status.
+    Json { status: u16, body: Value },
+    /// Raw `data:` payloads, then `[DONE]`.
+    Sse { events: Vec<String> },
+    /// A chat.completion.chunk stream carrying these content pieces.
+    ChatStream { pieces: Vec<String> },
+}
+
+impl Reply {
+    fn of(kind: ReplyKind) -> Self {
+        Self {
+            kind,
+            headers: Vec::new(),
+            delay: Duration::ZERO,
+            chunk_delay: Duration::ZERO,
+            drop_after: None,
+            hang: false,
+        }
+    }
+
+    /// A valid 200 answer for the endpoint hit, echoing the request's `model`
+    /// with the content `"Hello from mock"`: a `chat.completion`,
+    /// `text_completion`, embedding list or image list. When the request has
+    /// `"stream": true` (chat and text completions), an SSE stream of chunks
+    /// ending with `data: [DONE]`.
+    pub fn ok() -> Self {
+        Self::of(ReplyKind::Ok)
+    }
+
+    /// A fixed JSON body with this status.
+    pub fn json(status: u16, body: Value) -> Self {
+        Self::of(ReplyKind::Json { status, body })
+    }
+
+    /// An OpenAI-shaped error: `{"error":{"message","type","param","code"}}`,
+    /// with the `type` and `code` OpenAI uses for that status.
+    pub fn error(status: u16, message: &str) -> Self {
+        let (kind, code) = match status {
+            400 | 404 | 413 | 422 => ("invalid_request_error", Value::Null),
+            401 => ("invalid_request_error", json!("invalid_api_key")),
+            403 => ("permission_denied", Value::Null),
+            429 => ("rate_limit_error", json!("rate_limit_exceeded")),
+            _ => ("server_error", Value::Null),
+        };
+        Self::json(
+            status,
+            json!({ "error": { "message": message, "type": kind, "param": null, "code": code } }),
+        )
+    }
+
+    /// A 200 SSE stream of these raw payloads, each sent as
+    /// `data: {payload}\n\n`, then `data: [DONE]\n\n`.
+    pub fn sse(events: Vec<String>) -> Self {
+        Self::of(ReplyKind::Sse { events })
+    }
+
+    /// A realistic 200 `chat.completion.chunk` stream: a role chunk, one chunk
+    /// per piece, a `finish_reason: "stop"` chunk, a usage chunk when the
+    /// request sets `stream_options.include_usage`, then `[DONE]`.
+    pub fn chat_stream(pieces: &[&str]) -> Self {
+        Self::of(ReplyKind::ChatStream {
+            pieces: pieces.iter().map(|p| (*p).to_owned()).collect(),
+        })
+    }
+
+    /// Adds a response header (e.g. `Retry-After`).
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Waits this long before sending the response headers.
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
+    /// Waits this long between SSE events (0: all events written back to back).
+    pub fn chunk_delay(mut self, delay: Duration) -> Self {
+        self.chunk_delay = delay;
+        self
+    }
+
+    /// Closes the connection abruptly after `n` SSE events (no `[DONE]`). On a
+    /// non-streamed reply, closes the connection without sending any response.
+    pub fn drop_after(mut self, n: usize) -> Self {
+        self.drop_after = Some(n);
+        self
+    }
+
+    /// Never answers: the call stays in flight until the client gives up, and
+    /// is then counted as cancelled.
+    pub fn hang(mut self) -> Self {
+        self.hang = true;
+        self
+    }
+}
+
+impl Default for Reply {
+    fn default() -> Self {
+        Self::ok()
+    }
+}
