@@ -69,7 +69,9 @@ impl ErrorKind {
             ErrorKind::Conflict => 409,
             ErrorKind::UnprocessableEntity => 422,
             ErrorKind::RateLimit => 429,
-            ErrorKind::InternalServer | ErrorKind::ApiConnection | ErrorKind::InvalidResponse
+            ErrorKind::InternalServer
+            | ErrorKind::ApiConnection
+            | ErrorKind::InvalidResponse
             | ErrorKind::StreamInterrupted => 500,
             ErrorKind::ServiceUnavailable => 503,
         }
@@ -139,11 +141,19 @@ pub struct ProviderError {
 impl ProviderError {
     /// An error without an upstream response.
     pub fn new(kind: ErrorKind, provider: &'static str, message: impl Into<String>) -> Self {
-        Self { kind, status: None, retry_after: None, provider, message: message.into() }
+        Self {
+            kind,
+            status: None,
+            retry_after: None,
+            provider,
+            message: message.into(),
+        }
     }
 
     /// The status to report: the upstream's when it had one, else the class's.
     pub fn http_status(&self) -> u16 {
-        self.status.filter(|s| *s >= 400).unwrap_or_else(|| self.kind.http_status())
+        self.status
+            .filter(|s| *s >= 400)
+            .unwrap_or_else(|| self.kind.http_status())
     }
 }

@@ -4,15 +4,22 @@
 //! format, sends exactly one request and classifies the outcome into a
 //! [`ProviderError`]. It never retries, sleeps or touches shared state: the
 //! router owns all of that.
+//!
+//! Entry points: [`build_provider`] turns a deployment's `litellm_params` into
+//! an `Arc<dyn Provider>`; [`client::build_http_client`] builds the one shared
+//! upstream client; [`mock::MockProvider`] answers `mock_response` requests.
 
+mod capped;
+pub mod classify;
 pub mod client;
 mod error;
 pub mod mock;
 pub mod openai;
 mod provider;
+mod spec;
 pub mod sse;
 
+pub use classify::classify;
 pub use error::{ErrorKind, ProviderError};
-pub use provider::{
-    ByteStream, Endpoint, Provider, ProviderRequest, ProviderResponse,
-};
+pub use provider::{ByteStream, Endpoint, Provider, ProviderRequest, ProviderResponse};
+pub use spec::{BuiltProvider, ProviderSpec, build_provider};

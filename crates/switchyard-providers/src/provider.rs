@@ -5,8 +5,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::future::BoxFuture;
 use futures::Stream;
+use futures::future::BoxFuture;
 
 use crate::ProviderError;
 
@@ -84,5 +84,8 @@ pub trait Provider: Send + Sync + fmt::Debug {
     fn api_base(&self) -> Option<&str>;
 
     /// Sends one request and classifies the outcome. Never retries.
-    fn send(&self, request: ProviderRequest) -> BoxFuture<'_, Result<ProviderResponse, ProviderError>>;
+    fn send(
+        &self,
+        request: ProviderRequest,
+    ) -> BoxFuture<'_, Result<ProviderResponse, ProviderError>>;
 }

@@ -1,1 +1,240 @@
-//! The OpenAI dialect: OpenAI, Azure and every OpenAI-compatible host.
+//! OpenAI's dialect: one implementation for every host that speaks it
+//! (OpenAI, Azure OpenAI, vLLM, Groq, Together, Mistral, DeepSeek, Fireworks,
+//! OpenRouter), with the differences kept in [`quirks`].
+//!
+//! Bodies pass through as bytes: the router has already set `model`, and
+//! fields the gateway does not know reach the upstream untouched.
+
+pub mod quirks;
+mod stream;
+
+use std::fmt;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use reqwest::Url;
+
+use crate::capped::{ERROR_BODY_CAP, SUCCESS_BODY_CAP, read_body, read_body_truncated};
+use crate::classify::{classify, classify_stream_error, classify_transport, is_error_payload};
+use crate::{Endpoint, ErrorKind, Provider, ProviderError, ProviderRequest, ProviderResponse};
+
+use quirks::{AuthStyle, PathStyle, Quirks};
+
+const ENDPOINTS: [Endpoint; 4] = [
+    Endpoint::ChatCompletions,
+    Endpoint::Completions,
+    Endpoint::Embeddings,
+    Endpoint::ImageGenerations,
+];
+
+fn endpoint_index(endpoint: Endpoint) -> usize {
+    match endpoint {
+        Endpoint::ChatCompletions => 0,
+        Endpoint::Completions => 1,
+        Endpoint::Embeddings => 2,
+        Endpoint::ImageGenerations => 3,
+    }
+}
+
+/// An upstream that speaks OpenAI's dialect.
+///
+/// Everything a request needs (URLs, auth header) is computed once here, so
+/// sending does no formatting.
+#[derive(Clone)]
+pub struct OpenAiCompatible {
+    name: &'static str,
+    api_base: String,
+    /// One URL per [`Endpoint`], indexed by `endpoint_index`.
+    urls: [Url; 4],
+    /// Marked sensitive so it never shows in `Debug` output.
+    auth: Option<(HeaderName, HeaderValue)>,
+    client: reqwest::Client,
+}
+
+impl fmt::Debug for OpenAiCompatible {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OpenAiCompatible")
+            .field("name", &self.name)
+            .field("api_base", &self.api_base)
+            .field("auth", &self.auth.as_ref().map(|(name, _)| name))
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenAiCompatible {
+    /// Builds the provider for one deployment.
+    ///
+    /// `api_base` is used as given (trailing `/` removed): the endpoint path is
+    /// appended to it, as the OpenAI SDK does, so `http://host:8000/v1` posts to
+    /// `http://host:8000/v1/chat/completions`. For Azure, `deployment` and
+    /// `api_version` build `/openai/deployments/{deployment}/...?api-version=`.
+    pub fn new(
+        quirks: &'static Quirks,
+        api_base: &str,
+        deployment: &str,
+        api_version: &str,
+        api_key: Option<&str>,
+        client: reqwest::Client,
+    ) -> Result<Self, String> {
+        let base = api_base.trim().trim_end_matches('/');
+        let parsed = Url::parse(base).map_err(|e| format!("invalid api_base {base:?}: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(format!(
+                "invalid api_base {base:?}: the scheme must be http or https"
+            ));
+        }
+        let url_for = |endpoint: Endpoint| -> Result<Url, String> {
+            let text = match quirks.path {
+                PathStyle::Append => format!("{base}{}", endpoint.path()),
+                PathStyle::AzureDeployment => format!(
+                    "{base}/openai/deployments/{deployment}{}?api-version={api_version}",
+                    endpoint.path()
+                ),
+            };
+            Url::parse(&text).map_err(|e| format!("invalid upstream URL {text:?}: {e}"))
+        };
+        let urls = [
+            url_for(ENDPOINTS[0])?,
+            url_for(ENDPOINTS[1])?,
+            url_for(ENDPOINTS[2])?,
+            url_for(ENDPOINTS[3])?,
+        ];
+        let auth = match api_key {
+            None => None,
+            Some(key) => {
+                let (name, value) = match quirks.auth {
+                    AuthStyle::Bearer => (AUTHORIZATION, format!("Bearer {key}")),
+                    AuthStyle::ApiKeyHeader => (HeaderName::from_static("api-key"), key.to_owned()),
+                };
+                // The error would echo the key: say only what is wrong.
+                let mut value = HeaderValue::from_str(&value).map_err(|_| {
+                    "api_key contains characters not allowed in an HTTP header".to_owned()
+                })?;
+                value.set_sensitive(true);
+                Some((name, value))
+            }
+        };
+        Ok(Self {
+            name: quirks.name,
+            api_base: base.to_owned(),
+            urls,
+            auth,
+            client,
+        })
+    }
+
+    /// The URL requests for `endpoint` go to.
+    pub fn url(&self, endpoint: Endpoint) -> &Url {
+        &self.urls[endpoint_index(endpoint)]
+    }
+
+    async fn attempt(&self, request: ProviderRequest) -> Result<ProviderResponse, ProviderError> {
+        let mut builder = self
+            .client
+            .post(self.url(request.endpoint).clone())
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .body(request.body);
+        if let Some((name, value)) = &self.auth {
+            builder = builder.header(name.clone(), value.clone());
+        }
+        let mut resp = builder
+            .send()
+            .await
+            .map_err(|e| classify_transport(self.name, &e))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let body = read_body_truncated(&mut resp, ERROR_BODY_CAP)
+                .await
+                .unwrap_or_default();
+            return Err(classify(self.name, status.as_u16(), resp.headers(), &body));
+        }
+        if request.stream && is_event_stream(&resp) {
+            return stream::open(self.name, resp)
+                .await
+                .map(ProviderResponse::Stream);
+        }
+        let body = match read_body(&mut resp, SUCCESS_BODY_CAP).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(_)) => {
+                let message = format!("response body larger than {SUCCESS_BODY_CAP} bytes");
+                return Err(ProviderError::new(
+                    ErrorKind::InvalidResponse,
+                    self.name,
+                    message,
+                ));
+            }
+            Err(e) => return Err(classify_transport(self.name, &e)),
+        };
+        if request.stream {
+            // Asked for a stream, got a plain body: an error object some
+            // servers send with a 200, or a server that ignored `stream`.
+            if is_error_payload(&body) {
+                return Err(classify_stream_error(self.name, &body));
+            }
+            let message = "asked for a stream but the upstream answered with a non-SSE body";
+            return Err(ProviderError::new(
+                ErrorKind::InvalidResponse,
+                self.name,
+                message,
+            ));
+        }
+        Ok(ProviderResponse::Complete(body))
+    }
+}
+
+fn is_event_stream(resp: &reqwest::Response) -> bool {
+    match resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    {
+        // No content type: assume the stream we asked for.
+        None => true,
+        Some(ct) => !ct
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/json"),
+    }
+}
+
+fn timed_out(provider: &'static str, after: Duration, stream: bool) -> ProviderError {
+    let what = if stream {
+        "no first stream event"
+    } else {
+        "no complete response"
+    };
+    ProviderError::new(
+        ErrorKind::Timeout,
+        provider,
+        format!("{what} within {after:?}"),
+    )
+}
+
+impl Provider for OpenAiCompatible {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn api_base(&self) -> Option<&str> {
+        Some(&self.api_base)
+    }
+
+    fn send(
+        &self,
+        request: ProviderRequest,
+    ) -> BoxFuture<'_, Result<ProviderResponse, ProviderError>> {
+        Box::pin(async move {
+            let (timeout, stream) = (request.timeout, request.stream);
+            // The bound covers everything before the commit point: connect,
+            // headers, and the body (non-stream) or first event (stream). The
+            // returned stream itself is not bounded here.
+            match timeout {
+                Some(after) => tokio::time::timeout(after, self.attempt(request))
+                    .await
+                    .unwrap_or_else(|_| Err(timed_out(self.name, after, stream))),
+                None => self.attempt(request).await,
+            }
+        })
+    }
+}

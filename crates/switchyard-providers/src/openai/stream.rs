@@ -1,0 +1,180 @@
+//! An OpenAI-dialect SSE response → [`ByteStream`].
+//!
+//! Before the first `data:` event (the commit point) the response can still
+//! turn out to be a failure: an error object sent as the first event, or the
+//! connection closing early. Those come back as `Err` so the router may retry
+//! or fall back. After it, events are forwarded exactly as received, gathered
+//! so that everything one wake-up finds ready leaves in one `Bytes`, and the
+//! stream ends at `data: [DONE]` (not forwarded). A connection that ends or
+//! fails before `[DONE]` yields one `StreamInterrupted` error.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+
+use crate::capped::Accumulator;
+use crate::classify::{classify_stream_error, is_error_payload, transport_message};
+use crate::sse::{DEFAULT_MAX_EVENT_BYTES, SseDecoder};
+use crate::{ByteStream, ErrorKind, ProviderError};
+
+/// Stop gathering past this many bytes and hand the batch over, so one fast
+/// upstream cannot make a single write grow without bound.
+const MAX_BATCH_BYTES: usize = 256 * 1024;
+
+type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+
+/// Reads the response until its first data event and returns the stream.
+/// The caller bounds this with the attempt's timeout.
+pub(crate) async fn open(
+    provider: &'static str,
+    resp: reqwest::Response,
+) -> Result<ByteStream, ProviderError> {
+    let mut body: Body = Box::pin(resp.bytes_stream());
+    let mut decoder = SseDecoder::new(DEFAULT_MAX_EVENT_BYTES);
+    // Comments and blank lines that came before the first data event: they
+    // are forwarded with it.
+    let mut batch = Accumulator::default();
+    loop {
+        let chunk = match body.next().await {
+            Some(Ok(chunk)) => chunk,
+            Some(Err(e)) => return Err(interrupted(provider, transport_message(&e))),
+            None => {
+                return match decoder.finish() {
+                    Some(tail) if tail.is_done() => Ok(finished(batch.take())),
+                    _ => Err(interrupted(
+                        provider,
+                        "upstream closed the stream before its first event",
+                    )),
+                };
+            }
+        };
+        decoder.push(&chunk);
+        let mut committed = false;
+        loop {
+            let event = match decoder.next_event() {
+                Ok(Some(event)) => event,
+                Ok(None) => break,
+                Err(e) => return Err(invalid(provider, e.to_string())),
+            };
+            if event.is_done() {
+                return Ok(finished(batch.take()));
+            }
+            if !committed && let Some(data) = event.data() {
+                if is_error_payload(&data) {
+                    return Err(classify_stream_error(provider, &data));
+                }
+                committed = true;
+            }
+            batch.push(event.into_raw());
+        }
+        if committed {
+            let stream = SseBody {
+                provider,
+                body: Some(body),
+                decoder,
+                ready: batch.take(),
+                error: None,
+            };
+            return Ok(Box::pin(stream));
+        }
+    }
+}
+
+/// A stream that yields what was gathered (if anything) and ends.
+fn finished(batch: Option<Bytes>) -> ByteStream {
+    Box::pin(futures::stream::iter(batch.map(Ok)))
+}
+
+fn interrupted(provider: &'static str, message: impl Into<String>) -> ProviderError {
+    ProviderError::new(ErrorKind::StreamInterrupted, provider, message)
+}
+
+fn invalid(provider: &'static str, message: impl Into<String>) -> ProviderError {
+    ProviderError::new(ErrorKind::InvalidResponse, provider, message)
+}
+
+/// The committed part of the stream.
+struct SseBody {
+    provider: &'static str,
+    /// `None` once the stream is over; dropping it closes the connection.
+    body: Option<Body>,
+    decoder: SseDecoder,
+    /// Events gathered while waiting for the commit point, yielded first.
+    ready: Option<Bytes>,
+    /// An error to yield after the last batch.
+    error: Option<ProviderError>,
+}
+
+impl Stream for SseBody {
+    type Item = Result<Bytes, ProviderError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if let Some(ready) = this.ready.take() {
+            return Poll::Ready(Some(Ok(ready)));
+        }
+        let Some(body) = this.body.as_mut() else {
+            return Poll::Ready(this.error.take().map(Err));
+        };
+        let mut batch = Accumulator::default();
+        let mut over = false;
+        // Take every chunk that is already there, never waiting for one more.
+        while batch.len() < MAX_BATCH_BYTES {
+            match body.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    this.decoder.push(&chunk);
+                    match gather(&mut this.decoder, &mut batch) {
+                        Ok(false) => {}
+                        Ok(true) => {
+                            over = true;
+                            break;
+                        }
+                        Err(e) => {
+                            this.error = Some(invalid(this.provider, e.to_string()));
+                            over = true;
+                            break;
+                        }
+                    }
+                }
+                Poll::Ready(Some(Err(e))) => {
+                    this.error = Some(interrupted(this.provider, transport_message(&e)));
+                    over = true;
+                    break;
+                }
+                Poll::Ready(None) => {
+                    if !this.decoder.finish().is_some_and(|tail| tail.is_done()) {
+                        this.error = Some(interrupted(
+                            this.provider,
+                            "upstream closed the stream before [DONE]",
+                        ));
+                    }
+                    over = true;
+                    break;
+                }
+                Poll::Pending if batch.is_empty() => return Poll::Pending,
+                Poll::Pending => break,
+            }
+        }
+        if over {
+            this.body = None;
+        }
+        match batch.take() {
+            Some(bytes) => Poll::Ready(Some(Ok(bytes))),
+            None => Poll::Ready(this.error.take().map(Err)),
+        }
+    }
+}
+
+/// Moves every complete event into `batch`; `true` once `[DONE]` was seen
+/// (what follows it is dropped).
+fn gather(decoder: &mut SseDecoder, batch: &mut Accumulator) -> Result<bool, crate::sse::SseError> {
+    while let Some(event) = decoder.next_event()? {
+        if event.is_done() {
+            return Ok(true);
+        }
+        batch.push(event.into_raw());
+    }
+    Ok(false)
+}
