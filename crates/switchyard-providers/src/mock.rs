@@ -1,1 +1,0 @@
-//! The `mock_response` provider: answers without any network.
