@@ -1,5 +1,23 @@
 //! LiteLLM's `config.yaml` → validated [`Config`], every problem reported with its YAML path.
+//!
+//! [`load_str`] / [`load_file`] parse the YAML (duplicate keys: last wins, as PyYAML),
+//! walk it by hand with a path-tracking reader so every error is collected, resolve
+//! `os.environ/NAME` references, compute LiteLLM's deployment ids, and warn once per key
+//! that Switchyard does not act on (see [`IMPLEMENTED`]). Under `--strict` the server
+//! turns every warning into an error.
 
+mod deployment_id;
+mod env;
+mod implemented;
+mod litellm_keys;
+mod load;
 mod model;
+mod model_list;
+mod reader;
+mod settings;
+mod validate;
+mod yaml;
 
+pub use implemented::{IMPLEMENTED, IMPLEMENTED_ROUTING_STRATEGY, is_implemented};
+pub use load::{load_file, load_str};
 pub use model::*;

@@ -1,0 +1,53 @@
+//! Which typed config keys Switchyard acts on today.
+//!
+//! Every key the loader parses into a typed field is named here as `section.key`
+//! (deployment keys as `model_list.litellm_params.key`, `model_list.model_info.key` or
+//! `model_list.key`). A typed key that is set in a config but missing from
+//! [`IMPLEMENTED`] gets one warning, "parsed but not implemented by Switchyard yet".
+//! Implementing a feature = add its key here.
+//!
+//! Under `--strict` the server turns every [`super::ConfigWarning`] of
+//! [`super::Loaded::warnings`] into an error, these included.
+
+/// Typed keys whose behaviour Switchyard implements.
+pub const IMPLEMENTED: &[&str] = &[
+    // model_list[]
+    "model_list.model_name",
+    "model_list.rpm",
+    "model_list.tpm",
+    "model_list.litellm_params.model",
+    "model_list.litellm_params.api_base",
+    "model_list.litellm_params.api_key",
+    "model_list.litellm_params.api_version",
+    "model_list.litellm_params.timeout",
+    "model_list.litellm_params.stream_timeout",
+    "model_list.litellm_params.rpm",
+    "model_list.litellm_params.tpm",
+    "model_list.litellm_params.weight",
+    "model_list.litellm_params.mock_response",
+    "model_list.model_info.id",
+    "model_list.model_info.base_model",
+    "model_list.model_info.max_input_tokens",
+    "model_list.model_info.max_output_tokens",
+    "model_list.model_info.input_cost_per_token",
+    "model_list.model_info.output_cost_per_token",
+    // router_settings (`routing_strategy`: only `simple-shuffle`, checked where it is read)
+    "router_settings.routing_strategy",
+    "router_settings.model_group_alias",
+    "router_settings.set_verbose",
+    "router_settings.debug_level",
+    "router_settings.timeout",
+    // litellm_settings
+    "litellm_settings.set_verbose",
+    "litellm_settings.request_timeout",
+    // general_settings
+    "general_settings.master_key",
+];
+
+/// The routing strategy Switchyard implements; other valid names fall back to it.
+pub const IMPLEMENTED_ROUTING_STRATEGY: &str = "simple-shuffle";
+
+/// Whether Switchyard acts on the typed key `key` (e.g. `router_settings.retry_policy`).
+pub fn is_implemented(key: &str) -> bool {
+    IMPLEMENTED.contains(&key)
+}
