@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::options::DuplicateKeyPolicy;
+use serde_saphyr::options::{DuplicateKeyPolicy, MergeKeyPolicy};
 
 /// A parsed YAML value.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +63,13 @@ pub(crate) fn parse(text: &str) -> Result<Node, String> {
         duplicate_keys: DuplicateKeyPolicy::LastWins,
         // PyYAML is YAML 1.1: `010` is octal.
         legacy_octal_numbers: true,
+        // Only true/True/TRUE/false/...: saphyr's YAML 1.1 mode also reads `y` and `n` as
+        // booleans, which PyYAML does not (`n: 2` is OpenAI's `n`). PyYAML's `yes`/`no`/
+        // `on`/`off` stay strings here; typed boolean fields still accept them.
+        strict_booleans: true,
+        // `<<` reaches the visitor, which merges in PyYAML's order (the key order matters
+        // to LiteLLM's deployment id).
+        merge_keys: MergeKeyPolicy::AsOrdinary,
         // Error messages must not quote the source: it may hold literal secrets.
         with_snippet: false,
         budget: serde_saphyr::budget! {
@@ -146,11 +153,38 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(Node::Seq(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-        let mut entries: Vec<(String, Node)> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
+        let mut merges: Vec<Node> = Vec::new();
+        let mut own: Vec<(String, Node)> = Vec::new();
         while let Some(key) = map.next_key::<Node>()? {
             let key = key_string(key).map_err(de::Error::custom)?;
             let value = map.next_value::<Node>()?;
+            if key == "<<" {
+                merges.push(value);
+            } else {
+                own.push((key, value));
+            }
+        }
+        // PyYAML's `flatten_mapping`: merged entries go first (of `<<: [a, b]`, b's before
+        // a's), the mapping's own entries after, then a dict keeps the last value of each
+        // key at its first position, so own keys win, then earlier merge sources.
+        let mut merged: Vec<(String, Node)> = Vec::new();
+        for source in merges {
+            match source {
+                Node::Map(entries) => merged.extend(entries),
+                Node::Seq(items) => {
+                    for item in items.into_iter().rev() {
+                        match item {
+                            Node::Map(entries) => merged.extend(entries),
+                            _ => return Err(de::Error::custom(MERGE_ERROR)),
+                        }
+                    }
+                }
+                _ => return Err(de::Error::custom(MERGE_ERROR)),
+            }
+        }
+        let mut entries: Vec<(String, Node)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (key, value) in merged.into_iter().chain(own) {
             match index.get(&key) {
                 Some(&at) => entries[at].1 = value,
                 None => {
@@ -162,6 +196,8 @@ impl<'de> Visitor<'de> for NodeVisitor {
         Ok(Node::Map(entries))
     }
 }
+
+const MERGE_ERROR: &str = "a merge key `<<` needs a mapping or a list of mappings";
 
 impl<'de> Deserialize<'de> for Node {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Node, D::Error> {

@@ -1,0 +1,141 @@
+//! Deployment ids: `model_info.id` when given, else LiteLLM's own hash, byte for byte.
+//!
+//! The expected ids below were computed by LiteLLM 1.106.2 itself
+//! (`litellm.Router(model_list=...)` on this YAML loaded with PyYAML, `MY_KEY=sk-secret-123`,
+//! then `router.model_list[i]["model_info"]["id"]`).
+
+use switchyard_router::config::{Loaded, load_str};
+
+const YAML: &str = r#"
+defaults: &defaults
+  api_base: https://eu.example.com
+  api_version: "2024-06-01"
+  rpm: 100
+model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: azure/gpt-4o-eu
+      api_base: https://eu.example.com
+      api_key: os.environ/MY_KEY
+      api_version: "2024-06-01"
+      rpm: 100
+      timeout: 30.5
+      temperature: 0.00001
+      stop: ["a", "it's", "\n"]
+      metadata: {team: "é", n: 1, ok: true, none: null, f: 1.0, l: [1, 2.5]}
+      drop_params: true
+      seed: null
+  - model_name: "42"
+    litellm_params:
+      model: gpt-4o-mini
+      tpm: "1000"
+      max_tokens: 1000000000000000000
+      weight: 2.0
+  - model_name: merged
+    litellm_params:
+      <<: *defaults
+      model: azure/x
+      rpm: 5
+  - model_name: dup
+    litellm_params:
+      model: openai/first
+      api_base: http://a
+      model: openai/second
+"#;
+
+fn load(yaml: &str) -> Loaded {
+    let env = |name: &str| (name == "MY_KEY").then(|| "sk-secret-123".to_owned());
+    load_str(yaml, &env).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn ids_match_litellm() {
+    let loaded = load(YAML);
+    let ids: Vec<(&str, &str)> = loaded
+        .config
+        .model_list
+        .iter()
+        .map(|d| (d.model_name.as_str(), d.id.as_str()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            (
+                "gpt-4o",
+                "49829526c4f006647f60972ed52902bdc5756107bc5411775d6b0d46156d42bd"
+            ),
+            (
+                "42",
+                "92e442346a9c22812ee7fa858e0c51d2ec6cc4ef4af96d30db6ca1b33b524480"
+            ),
+            (
+                "merged",
+                "9036e160366288cd287edd84d90d2a73923b2ad0a3159b721e88446bbd58565e"
+            ),
+            (
+                "dup",
+                "38a83a44bf44e5c1252a039cd8bf58f711e6768442b4a6be90b9fbb98a73d716"
+            ),
+        ]
+    );
+    // The merge key and the duplicate key resolved as PyYAML does.
+    let merged = &loaded.config.model_list[2].litellm_params;
+    assert_eq!((merged.model.as_str(), merged.rpm), ("azure/x", Some(5)));
+    assert_eq!(
+        loaded.config.model_list[3].litellm_params.model,
+        "openai/second"
+    );
+}
+
+#[test]
+fn ids_are_stable_and_depend_on_the_resolved_secret() {
+    let a = load(YAML);
+    let b = load(YAML);
+    assert_eq!(a.config.model_list[0].id, b.config.model_list[0].id);
+    let other = |name: &str| (name == "MY_KEY").then(|| "sk-other".to_owned());
+    let c = load_str(YAML, &other).unwrap();
+    assert_ne!(a.config.model_list[0].id, c.config.model_list[0].id);
+    assert!(!a.config.model_list[0].id.contains("sk-secret-123"));
+}
+
+#[test]
+fn explicit_id_wins_and_numbers_are_coerced() {
+    let loaded = load(
+        "model_list:\n  - model_name: a\n    litellm_params: {model: gpt-4o}\n    model_info: {id: 7}\n",
+    );
+    assert_eq!(loaded.config.model_list[0].id, "7");
+    assert_eq!(
+        loaded.config.model_list[0].model_info.id.as_deref(),
+        Some("7")
+    );
+}
+
+#[test]
+fn duplicate_ids_name_both_paths() {
+    let err = load_str(
+        "model_list:\n  - model_name: a\n    litellm_params: {model: gpt-4o}\n    model_info: {id: x}\n  - model_name: b\n    litellm_params: {model: gpt-4o}\n  - model_name: a\n    litellm_params: {model: gpt-4o-mini}\n    model_info: {id: x}\n",
+        &|_| None,
+    )
+    .unwrap_err();
+    let messages: Vec<String> = err.issues.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        ["model_list[2]: duplicate deployment id \"x\" (also used by model_list[0])"]
+    );
+}
+
+#[test]
+fn identical_deployments_collide_like_litellm() {
+    // LiteLLM hashes identical params to one id; Switchyard reports it instead of dropping one.
+    let err = load_str(
+        "model_list:\n  - model_name: a\n    litellm_params: {model: gpt-4o}\n  - model_name: a\n    litellm_params: {model: gpt-4o}\n",
+        &|_| None,
+    )
+    .unwrap_err();
+    assert_eq!(err.issues.len(), 1);
+    assert!(
+        err.issues[0]
+            .to_string()
+            .starts_with("model_list[1]: duplicate deployment id")
+    );
+}
