@@ -137,10 +137,8 @@ fn load(
     yaml: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> anyhow::Result<(Config, Vec<ConfigWarning>)> {
-    // TODO(load_str): switchyard_router::config::load_str is being written; swap
-    // this for `let loaded = load_str(yaml, lookup)?; Ok((loaded.config, loaded.warnings))`.
-    let _ = (yaml, lookup);
-    anyhow::bail!("ProxyHarness: switchyard_router::config::load_str has not landed yet")
+    let loaded = switchyard_router::config::load_str(yaml, lookup)?;
+    Ok((loaded.config, loaded.warnings))
 }
 
 /// Substitutes `{name}` placeholders, e.g. `yaml_with(t, &[("mock_url", &mock.url())])`.
