@@ -139,3 +139,43 @@ fn identical_deployments_collide_like_litellm() {
             .starts_with("model_list[1]: duplicate deployment id")
     );
 }
+
+#[test]
+fn full_example_ids_match_litellm() {
+    // LiteLLM 1.106.2's ids for config/litellm-proxy-full.yaml with every variable set to
+    // "dummy" (ports "6379") and the file's `environment_variables` exported first (which
+    // Switchyard applies itself), from `litellm.Router(model_list=...)`.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../config/litellm-proxy-full.yaml"
+    ))
+    .unwrap();
+    let env = |name: &str| {
+        Some(
+            if name.ends_with("_PORT") {
+                "6379"
+            } else {
+                "dummy"
+            }
+            .to_owned(),
+        )
+    };
+    let loaded = load_str(&text, &env).unwrap();
+    let ids: Vec<&str> = loaded
+        .config
+        .model_list
+        .iter()
+        .map(|d| d.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "gpt-4o-eu",
+            "gpt-4o-openai",
+            "f9dcfdf855e47254a38fce68b28301aa519dc37a7926c6ee62a9f8bd21baa005",
+            "f8bdbb558cc14cd70a31111ea93b2c79e0fa6f85bc5c20accfef082152864bbb",
+            "820063f56bf0f63bcc730bff7a2012af7e5ae8b0d83d5cb9bec04966e88a8d16",
+            "65c0d311f5a2ef06d7b211b5f0331c7521208682c59096dcbadbb8ccbd32d1c5",
+        ]
+    );
+}
