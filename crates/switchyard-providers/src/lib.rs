@@ -22,4 +22,4 @@ pub mod sse;
 pub use classify::classify;
 pub use error::{ErrorKind, ProviderError};
 pub use provider::{ByteStream, Endpoint, Provider, ProviderRequest, ProviderResponse};
-pub use spec::{BuiltProvider, ProviderSpec, build_provider};
+pub use spec::{BuiltProvider, ProviderSpec, build_provider, is_supported_provider};

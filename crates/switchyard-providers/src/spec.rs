@@ -99,6 +99,16 @@ pub fn build_provider(
     })
 }
 
+/// Whether Switchyard has an adapter for `model`'s provider prefix (a model
+/// without a prefix is OpenAI's). Deployments of other providers are skipped
+/// with a warning rather than failing the whole config.
+pub fn is_supported_provider(model: &str) -> bool {
+    match model.trim().split_once('/') {
+        None => true,
+        Some((prefix, _)) => quirks::lookup(prefix).is_some(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -77,7 +77,11 @@ fn describe_attempts(attempts: &[Attempt]) -> String {
     let Some(last) = attempts.last() else {
         return "no attempt was made".to_owned();
     };
-    let mut out = format!("litellm.{}: {}", last.error.kind.litellm_name(), last.error.message);
+    let mut out = format!(
+        "litellm.{}: {}",
+        last.error.kind.litellm_name(),
+        last.error.message
+    );
     out.push_str(" Attempts: ");
     for (i, a) in attempts.iter().enumerate() {
         if i > 0 {

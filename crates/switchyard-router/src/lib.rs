@@ -1,9 +1,34 @@
 //! Switchyard's router: pick a deployment for each request, call it, and keep
 //! the state that routing needs. Usable from Rust without any HTTP server.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use switchyard_router::{Router, config};
+//! use switchyard_types::{ChatCompletion, RequestBody};
+//!
+//! let yaml = r#"
+//! model_list:
+//!   - model_name: gpt-4o
+//!     litellm_params: { model: openai/gpt-4o, mock_response: "Hi!" }
+//! "#;
+//! let router = Router::from_yaml(yaml)?;
+//! let body = RequestBody::from_slice(br#"{"model":"gpt-4o","messages":[{"role":"user","content":"Hey"}]}"#)?;
+//! let answer: ChatCompletion = router.chat_completion(body).await?.json()?;
+//! println!("{}", answer.choices[0].message.text().unwrap_or_default());
+//! # Ok(()) }
+//! ```
 
 pub mod config;
+mod deployment;
 mod error;
+mod request;
+mod response;
+mod router;
 pub mod state;
 pub mod strategy;
 
+pub use deployment::Deployment;
 pub use error::{Attempt, RouterError};
+pub use response::RoutedResponse;
+pub use router::{BuildError, Router, RouterBuilder, SetupError};
+pub use switchyard_providers::{Endpoint, ErrorKind, ProviderError, ProviderResponse};

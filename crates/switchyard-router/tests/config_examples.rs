@@ -95,15 +95,3 @@ fn full_example_warns_about_what_switchyard_skips() {
     );
     assert_eq!(loaded.config.model_list[1].litellm_params.rpm, Some(300));
 }
-
-#[test]
-#[ignore = "prints the full example's warnings"]
-fn print_full_example_warnings() {
-    let text = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../config/litellm-proxy-full.yaml"),
-    )
-    .unwrap();
-    for w in load_str(&text, &dummy_env).unwrap().warnings {
-        println!("{w}");
-    }
-}

@@ -1,27 +1,115 @@
 //! Switchyard's proxy: an OpenAI-compatible HTTP API in front of a [`switchyard_router::Router`].
+//!
+//! [`app`] builds the axum application (callable without a socket, for tests);
+//! [`serve`] runs it on a listener until a shutdown signal, then lets
+//! in-flight requests finish.
+
+mod api_error;
+mod auth;
+mod handlers;
+mod logging;
+mod sse;
 
 use std::future::Future;
+use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use secrecy::SecretString;
+use switchyard_router::Router;
 use switchyard_router::config::Config;
 use tokio::net::TcpListener;
 
-/// Everything the handlers share.
+pub use api_error::ApiError;
+pub use logging::{LogFormat, init_tracing};
+
+/// Default cap on request bodies: large enough for base64 images in chat.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// Everything the handlers share. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    config: std::sync::Arc<Config>,
+    router: Router,
+    master_key: Option<Arc<SecretString>>,
+    max_body_bytes: usize,
+    started_at: u64,
 }
 
 impl AppState {
     /// Builds the router and server state from a validated config.
     pub fn from_config(config: Config) -> anyhow::Result<Self> {
-        Ok(Self { config: std::sync::Arc::new(config) })
+        let master_key = config.general_settings.master_key.clone().map(Arc::new);
+        let router = Router::from_config(config).map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
+            anyhow::anyhow!("invalid config:\n{}", lines.join("\n"))
+        })?;
+        Ok(Self::new(router, master_key))
+    }
+
+    /// State around an already-built router.
+    pub fn new(router: Router, master_key: Option<Arc<SecretString>>) -> Self {
+        let started_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Self {
+            router,
+            master_key,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            started_at,
+        }
+    }
+
+    /// Caps request bodies at `bytes`.
+    pub fn with_max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// The router requests go to.
+    pub fn router(&self) -> &Router {
+        &self.router
     }
 }
 
 /// The axum application, callable without a socket.
 pub fn app(state: AppState) -> axum::Router {
-    let _ = state.config;
-    axum::Router::new()
+    let mut api = axum::Router::new();
+    // LiteLLM serves every OpenAI route with and without the `/v1` prefix.
+    for prefix in ["", "/v1"] {
+        api = api
+            .route(
+                &format!("{prefix}/chat/completions"),
+                post(handlers::chat_completions).fallback(handlers::method_not_allowed),
+            )
+            .route(
+                &format!("{prefix}/completions"),
+                post(handlers::completions).fallback(handlers::method_not_allowed),
+            )
+            .route(
+                &format!("{prefix}/embeddings"),
+                post(handlers::embeddings).fallback(handlers::method_not_allowed),
+            )
+            .route(
+                &format!("{prefix}/images/generations"),
+                post(handlers::image_generations).fallback(handlers::method_not_allowed),
+            )
+            .route(
+                &format!("{prefix}/models"),
+                get(handlers::models).fallback(handlers::method_not_allowed),
+            );
+    }
+    api.route("/health/liveliness", get(handlers::liveliness))
+        .route("/health/liveness", get(handlers::liveliness))
+        .route("/health/readiness", get(handlers::readiness))
+        .fallback(handlers::fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_master_key,
+        ))
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(axum::middleware::from_fn(logging::log_request))
+        .with_state(state)
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.
@@ -30,5 +118,14 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+    use axum::serve::ListenerExt;
+    // Small SSE events must not wait for Nagle's algorithm.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -1,1 +1,197 @@
-fn main() {}
+//! `switchyard`: the proxy binary. Accepts LiteLLM's CLI spellings so that
+//! replacing `litellm` by `switchyard` in a launch command is the whole migration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use switchyard_router::config::{Loaded, load_file};
+use switchyard_server::{AppState, LogFormat, init_tracing, serve};
+use tracing::{error, info, warn};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "An OpenAI-compatible LLM gateway that reads LiteLLM's config.yaml"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// LiteLLM-format config file.
+    #[arg(long, short = 'c', global = true, env = "CONFIG_FILE_PATH")]
+    config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0")]
+    host: String,
+    /// Port to listen on.
+    #[arg(long, short = 'p', default_value_t = 4000, env = "PORT")]
+    port: u16,
+    /// DEBUG-level logs (LiteLLM's `--detailed_debug`).
+    #[arg(long = "detailed_debug", alias = "detailed-debug")]
+    detailed_debug: bool,
+    /// INFO-level logs (LiteLLM's `--debug`; INFO is already the default).
+    #[arg(long)]
+    debug: bool,
+    /// Log line format.
+    #[arg(long = "log-format", value_enum, default_value = "text")]
+    log_format: LogFormat,
+    /// Treat every config warning (unused or unimplemented key) as an error.
+    #[arg(long, global = true)]
+    strict: bool,
+    /// Largest accepted request body, in bytes.
+    #[arg(long = "max-body-bytes", default_value_t = switchyard_server::DEFAULT_MAX_BODY_BYTES)]
+    max_body_bytes: usize,
+    /// Accepted for LiteLLM compatibility; Switchyard always uses every core of one process.
+    #[arg(long = "num_workers", alias = "num-workers", hide = true)]
+    num_workers: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate a config file and exit non-zero on any problem.
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let Some(config_path) = cli.config.clone() else {
+        eprintln!("error: --config FILE is required");
+        return ExitCode::from(2);
+    };
+    let loaded = match load_file(&config_path) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("error: {}: {e}", config_path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(Command::Check) = cli.command {
+        return check(&config_path, &loaded, cli.strict);
+    }
+    let debug = cli.detailed_debug || wants_debug(&loaded);
+    init_tracing(debug, cli.log_format);
+    let state = match AppState::from_config(loaded.config.clone()) {
+        Ok(state) => state.with_max_body_bytes(cli.max_body_bytes),
+        Err(e) => {
+            eprintln!("error: {}: {e:#}", config_path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let warnings: Vec<_> = loaded
+        .warnings
+        .iter()
+        .chain(state.router().warnings())
+        .collect();
+    for w in &warnings {
+        warn!(path = %w.path, "config: {}", w.message);
+    }
+    if cli.strict && !warnings.is_empty() {
+        error!(count = warnings.len(), "--strict: config has warnings");
+        return ExitCode::FAILURE;
+    }
+    if cli.num_workers.is_some() {
+        warn!("--num_workers is ignored: one Switchyard process uses every core");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli, state)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e:#}");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn wants_debug(loaded: &Loaded) -> bool {
+    let c = &loaded.config;
+    c.litellm_settings.set_verbose == Some(true)
+        || c.router_settings.set_verbose == Some(true)
+        || c.router_settings
+            .debug_level
+            .as_deref()
+            .is_some_and(|l| l.eq_ignore_ascii_case("debug"))
+}
+
+fn check(path: &std::path::Path, loaded: &Loaded, strict: bool) -> ExitCode {
+    let state = match AppState::from_config(loaded.config.clone()) {
+        Ok(state) => state,
+        Err(e) => {
+            for w in &loaded.warnings {
+                eprintln!("warning: {w}");
+            }
+            eprintln!("error: {}: {e:#}", path.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    let warnings: Vec<_> = loaded
+        .warnings
+        .iter()
+        .chain(state.router().warnings())
+        .collect();
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    if strict && !warnings.is_empty() {
+        eprintln!("error: {} warning(s) with --strict", warnings.len());
+        return ExitCode::FAILURE;
+    }
+    println!(
+        "{}: ok ({} deployments, {} warnings)",
+        path.display(),
+        loaded.config.model_list.len(),
+        warnings.len()
+    );
+    ExitCode::SUCCESS
+}
+
+async fn run(cli: Cli, state: AppState) -> anyhow::Result<()> {
+    let host: std::net::IpAddr = cli
+        .host
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--host {}: {e}", cli.host))?;
+    let addr = SocketAddr::new(host, cli.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    info!(address = %listener.local_addr()?, models = ?state.router().model_names(), "switchyard listening");
+    serve(listener, state, shutdown_signal()).await?;
+    info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    info!("shutdown signal received; finishing in-flight requests");
+}

@@ -37,6 +37,7 @@ pub struct ProxyHarness {
     addr: SocketAddr,
     client: reqwest::Client,
     warnings: Vec<ConfigWarning>,
+    state: switchyard_server::AppState,
     stop: CancellationToken,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -68,7 +69,7 @@ impl ProxyHarness {
         let stop = CancellationToken::new();
         let shutdown = stop.clone().cancelled_owned();
         // Owned by this harness: aborted on drop, awaited by `shutdown`.
-        let task = tokio::spawn(switchyard_server::serve(listener, state, shutdown));
+        let task = tokio::spawn(switchyard_server::serve(listener, state.clone(), shutdown));
         // Environment proxies must not capture loopback traffic.
         let client = reqwest::Client::builder()
             .no_proxy()
@@ -78,6 +79,7 @@ impl ProxyHarness {
             addr,
             client,
             warnings,
+            state,
             stop,
             task: Some(task),
         })
@@ -106,6 +108,11 @@ impl ProxyHarness {
     /// Warnings the config loader reported (unused keys, footguns).
     pub fn warnings(&self) -> &[ConfigWarning] {
         &self.warnings
+    }
+
+    /// The server's state, e.g. to read the router's in-flight counters.
+    pub fn state(&self) -> &switchyard_server::AppState {
+        &self.state
     }
 
     /// Triggers graceful shutdown and waits for the server to finish its

@@ -31,7 +31,14 @@ impl fmt::Debug for RequestBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Only key names: values may hold prompts or keys and do not belong in logs.
         f.debug_struct("RequestBody")
-            .field("keys", &self.fields.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>())
+            .field(
+                "keys",
+                &self
+                    .fields
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -55,7 +62,10 @@ impl RequestBody {
 
     /// The raw JSON of a top-level field.
     pub fn get(&self, key: &str) -> Option<&RawValue> {
-        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| &**v)
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| &**v)
     }
 
     /// Whether a top-level field is present (even as `null`).
@@ -65,7 +75,8 @@ impl RequestBody {
 
     /// Deserialises a top-level field; `None` when absent, `null` or of another type.
     pub fn get_as<'a, T: Deserialize<'a>>(&'a self, key: &str) -> Option<T> {
-        self.get(key).and_then(|raw| serde_json::from_str(raw.get()).ok())
+        self.get(key)
+            .and_then(|raw| serde_json::from_str(raw.get()).ok())
     }
 
     /// A top-level string field (borrowed when it needs no unescaping).
@@ -117,7 +128,11 @@ impl RequestBody {
 
     /// Serialises back to JSON bytes, values copied verbatim.
     pub fn to_bytes(&self) -> Bytes {
-        let cap = 2 + self.fields.iter().map(|(k, v)| k.len() + v.get().len() + 4).sum::<usize>();
+        let cap = 2 + self
+            .fields
+            .iter()
+            .map(|(k, v)| k.len() + v.get().len() + 4)
+            .sum::<usize>();
         let mut out = Vec::with_capacity(cap);
         out.push(b'{');
         for (i, (k, v)) in self.fields.iter().enumerate() {
@@ -142,7 +157,9 @@ impl<'de> Deserialize<'de> for RequestBody {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RequestBody, A::Error> {
-                let mut body = RequestBody { fields: Vec::with_capacity(map.size_hint().unwrap_or(8)) };
+                let mut body = RequestBody {
+                    fields: Vec::with_capacity(map.size_hint().unwrap_or(8)),
+                };
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     let value: Box<RawValue> = map.next_value()?;
                     // Duplicate keys: the later one wins, as in Python's json module.
@@ -151,7 +168,9 @@ impl<'de> Deserialize<'de> for RequestBody {
                 Ok(body)
             }
         }
-        deserializer.deserialize_map(BodyVisitor).map_err(de::Error::custom)
+        deserializer
+            .deserialize_map(BodyVisitor)
+            .map_err(de::Error::custom)
     }
 }
 
@@ -186,7 +205,10 @@ mod tests {
         let raw = serde_json::value::to_raw_value(&0.9).unwrap();
         body.set_default_raw("temperature", &raw);
         body.set_default_raw("max_tokens", &serde_json::value::to_raw_value(&5).unwrap());
-        assert_eq!(&body.to_bytes()[..], br#"{"model":"b","temperature":0.1,"max_tokens":5}"#);
+        assert_eq!(
+            &body.to_bytes()[..],
+            br#"{"model":"b","temperature":0.1,"max_tokens":5}"#
+        );
     }
 
     #[test]

@@ -19,7 +19,11 @@ pub struct ChatMessage {
 impl ChatMessage {
     /// A message with plain text content.
     pub fn new(role: impl Into<String>, content: impl Into<String>) -> Self {
-        Self { role: role.into(), content: Value::String(content.into()), extra: Map::new() }
+        Self {
+            role: role.into(),
+            content: Value::String(content.into()),
+            extra: Map::new(),
+        }
     }
 
     /// The content when it is plain text.

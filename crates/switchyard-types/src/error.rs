@@ -23,7 +23,19 @@ pub struct ErrorDetail {
 
 impl ErrorBody {
     /// Builds an error body.
-    pub fn new(message: impl Into<String>, kind: impl Into<String>, param: Option<String>, code: Option<String>) -> Self {
-        Self { error: ErrorDetail { message: message.into(), kind: kind.into(), param, code } }
+    pub fn new(
+        message: impl Into<String>,
+        kind: impl Into<String>,
+        param: Option<String>,
+        code: Option<String>,
+    ) -> Self {
+        Self {
+            error: ErrorDetail {
+                message: message.into(),
+                kind: kind.into(),
+                param,
+                code,
+            },
+        }
     }
 }

@@ -29,7 +29,12 @@ impl ModelList {
             object: "list".into(),
             data: names
                 .into_iter()
-                .map(|id| ModelCard { id, object: "model".into(), created, owned_by: "openai".into() })
+                .map(|id| ModelCard {
+                    id,
+                    object: "model".into(),
+                    created,
+                    owned_by: "openai".into(),
+                })
                 .collect(),
         }
     }

@@ -51,11 +51,19 @@ impl StateStore for MemoryStore {
 
     fn in_flight(&self, deployment_ids: &[&str]) -> BoxFuture<'_, Result<Vec<u64>, StateError>> {
         let map = lock(&self.in_flight);
-        let out = deployment_ids.iter().map(|id| map.get(*id).copied().unwrap_or(0)).collect();
+        let out = deployment_ids
+            .iter()
+            .map(|id| map.get(*id).copied().unwrap_or(0))
+            .collect();
         ready(Ok(out)).boxed()
     }
 
-    fn incr_window(&self, key: &str, window: u64, by: u64) -> BoxFuture<'_, Result<u64, StateError>> {
+    fn incr_window(
+        &self,
+        key: &str,
+        window: u64,
+        by: u64,
+    ) -> BoxFuture<'_, Result<u64, StateError>> {
         let mut map = lock(&self.windows);
         map.retain(|(_, w), _| *w + 1 >= window);
         let n = map.entry((key.to_owned(), window)).or_insert(0);
@@ -63,7 +71,11 @@ impl StateStore for MemoryStore {
         ready(Ok(*n)).boxed()
     }
 
-    fn get_windows(&self, keys: &[&str], window: u64) -> BoxFuture<'_, Result<Vec<u64>, StateError>> {
+    fn get_windows(
+        &self,
+        keys: &[&str],
+        window: u64,
+    ) -> BoxFuture<'_, Result<Vec<u64>, StateError>> {
         let map = lock(&self.windows);
         let out = keys
             .iter()
@@ -72,7 +84,11 @@ impl StateStore for MemoryStore {
         ready(Ok(out)).boxed()
     }
 
-    fn set_cooldown(&self, deployment_id: &str, ttl: Duration) -> BoxFuture<'_, Result<(), StateError>> {
+    fn set_cooldown(
+        &self,
+        deployment_id: &str,
+        ttl: Duration,
+    ) -> BoxFuture<'_, Result<(), StateError>> {
         let until = Instant::now() + ttl;
         let mut map = lock(&self.cooldowns);
         let entry = map.entry(deployment_id.to_owned()).or_insert(until);
@@ -82,12 +98,19 @@ impl StateStore for MemoryStore {
         ready(Ok(())).boxed()
     }
 
-    fn cooldowns(&self, deployment_ids: &[&str]) -> BoxFuture<'_, Result<Vec<Option<Duration>>, StateError>> {
+    fn cooldowns(
+        &self,
+        deployment_ids: &[&str],
+    ) -> BoxFuture<'_, Result<Vec<Option<Duration>>, StateError>> {
         let now = Instant::now();
         let map = lock(&self.cooldowns);
         let out = deployment_ids
             .iter()
-            .map(|id| map.get(*id).and_then(|until| until.checked_duration_since(now)).filter(|d| !d.is_zero()))
+            .map(|id| {
+                map.get(*id)
+                    .and_then(|until| until.checked_duration_since(now))
+                    .filter(|d| !d.is_zero())
+            })
             .collect();
         ready(Ok(out)).boxed()
     }
@@ -116,7 +139,10 @@ mod tests {
         assert_eq!(s.incr_window("a:rpm", 10, 1).await.unwrap(), 1);
         assert_eq!(s.incr_window("a:rpm", 10, 2).await.unwrap(), 3);
         assert_eq!(s.incr_window("a:rpm", 11, 1).await.unwrap(), 1);
-        assert_eq!(s.get_windows(&["a:rpm", "b:rpm"], 10).await.unwrap(), vec![3, 0]);
+        assert_eq!(
+            s.get_windows(&["a:rpm", "b:rpm"], 10).await.unwrap(),
+            vec![3, 0]
+        );
         s.incr_window("a:rpm", 12, 1).await.unwrap();
         assert_eq!(s.get_windows(&["a:rpm"], 10).await.unwrap(), vec![0]);
     }

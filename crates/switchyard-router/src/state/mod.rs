@@ -33,16 +33,32 @@ pub trait StateStore: Send + Sync + fmt::Debug {
     fn in_flight(&self, deployment_ids: &[&str]) -> BoxFuture<'_, Result<Vec<u64>, StateError>>;
 
     /// Adds `by` to the counter `key` for the UTC minute `window`; returns the new value.
-    fn incr_window(&self, key: &str, window: u64, by: u64) -> BoxFuture<'_, Result<u64, StateError>>;
+    fn incr_window(
+        &self,
+        key: &str,
+        window: u64,
+        by: u64,
+    ) -> BoxFuture<'_, Result<u64, StateError>>;
 
     /// Counters for the minute `window`, in the order asked (0 when unset).
-    fn get_windows(&self, keys: &[&str], window: u64) -> BoxFuture<'_, Result<Vec<u64>, StateError>>;
+    fn get_windows(
+        &self,
+        keys: &[&str],
+        window: u64,
+    ) -> BoxFuture<'_, Result<Vec<u64>, StateError>>;
 
     /// Marks a deployment as cooling down for `ttl`. A later deadline wins over an earlier one.
-    fn set_cooldown(&self, deployment_id: &str, ttl: Duration) -> BoxFuture<'_, Result<(), StateError>>;
+    fn set_cooldown(
+        &self,
+        deployment_id: &str,
+        ttl: Duration,
+    ) -> BoxFuture<'_, Result<(), StateError>>;
 
     /// Remaining cooldown per deployment, in the order asked (`None`: not cooling).
-    fn cooldowns(&self, deployment_ids: &[&str]) -> BoxFuture<'_, Result<Vec<Option<Duration>>, StateError>>;
+    fn cooldowns(
+        &self,
+        deployment_ids: &[&str],
+    ) -> BoxFuture<'_, Result<Vec<Option<Duration>>, StateError>>;
 }
 
 /// The current UTC minute, the window key for rpm/tpm counters.

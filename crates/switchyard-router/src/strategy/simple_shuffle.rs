@@ -21,6 +21,9 @@ pub enum ShuffleWeights {
     Uniform,
 }
 
+/// Reads one weighting metric off a candidate.
+type Metric = fn(&CandidateSnapshot) -> Option<f64>;
+
 /// Picks one candidate index; `None` only when `candidates` is empty.
 pub fn simple_shuffle<R: Rng + ?Sized>(
     candidates: &[CandidateSnapshot],
@@ -29,7 +32,7 @@ pub fn simple_shuffle<R: Rng + ?Sized>(
     if candidates.is_empty() {
         return None;
     }
-    let metrics: [(ShuffleWeights, fn(&CandidateSnapshot) -> Option<f64>); 3] = [
+    let metrics: [(ShuffleWeights, Metric); 3] = [
         (ShuffleWeights::Weight, |c| c.weight),
         (ShuffleWeights::Rpm, |c| c.rpm.map(|v| v as f64)),
         (ShuffleWeights::Tpm, |c| c.tpm.map(|v| v as f64)),
@@ -38,7 +41,11 @@ pub fn simple_shuffle<R: Rng + ?Sized>(
         if !candidates.iter().any(|c| metric(c).is_some()) {
             continue;
         }
-        let weight_of = |c: &CandidateSnapshot| metric(c).filter(|w| w.is_finite() && *w > 0.0).unwrap_or(0.0);
+        let weight_of = |c: &CandidateSnapshot| {
+            metric(c)
+                .filter(|w| w.is_finite() && *w > 0.0)
+                .unwrap_or(0.0)
+        };
         let total: f64 = candidates.iter().map(weight_of).sum();
         if total <= 0.0 {
             // Every weight is zero: LiteLLM would divide by zero; spread evenly instead.
@@ -60,7 +67,10 @@ pub fn simple_shuffle<R: Rng + ?Sized>(
         // Floating-point rounding can leave `point` a hair above the last weight.
         return Some((last_positive, kind));
     }
-    Some((rng.random_range(0..candidates.len()), ShuffleWeights::Uniform))
+    Some((
+        rng.random_range(0..candidates.len()),
+        ShuffleWeights::Uniform,
+    ))
 }
 
 #[cfg(test)]
@@ -71,7 +81,12 @@ mod tests {
     use super::*;
 
     fn weights(ws: &[Option<f64>]) -> Vec<CandidateSnapshot> {
-        ws.iter().map(|w| CandidateSnapshot { weight: *w, ..Default::default() }).collect()
+        ws.iter()
+            .map(|w| CandidateSnapshot {
+                weight: *w,
+                ..Default::default()
+            })
+            .collect()
     }
 
     fn counts(cands: &[CandidateSnapshot], n: usize, seed: u64) -> Vec<usize> {
@@ -90,7 +105,10 @@ mod tests {
         let n: usize = counts.iter().sum();
         for (c, e) in counts.iter().zip(expected) {
             let share = *c as f64 / n as f64;
-            assert!((share - e).abs() < tolerance, "share {share} expected {e} (counts {counts:?})");
+            assert!(
+                (share - e).abs() < tolerance,
+                "share {share} expected {e} (counts {counts:?})"
+            );
         }
     }
 
@@ -111,16 +129,33 @@ mod tests {
     #[test]
     fn rpm_is_used_when_no_weight_is_set_and_tpm_after_it() {
         let cands = vec![
-            CandidateSnapshot { rpm: Some(300), tpm: Some(1), ..Default::default() },
-            CandidateSnapshot { rpm: Some(100), tpm: Some(1_000_000), ..Default::default() },
+            CandidateSnapshot {
+                rpm: Some(300),
+                tpm: Some(1),
+                ..Default::default()
+            },
+            CandidateSnapshot {
+                rpm: Some(100),
+                tpm: Some(1_000_000),
+                ..Default::default()
+            },
         ];
         let mut rng = StdRng::seed_from_u64(3);
-        assert_eq!(simple_shuffle(&cands, &mut rng).unwrap().1, ShuffleWeights::Rpm);
+        assert_eq!(
+            simple_shuffle(&cands, &mut rng).unwrap().1,
+            ShuffleWeights::Rpm
+        );
         assert_shares(&counts(&cands, 20_000, 3), &[0.75, 0.25], 0.02);
 
         let tpm_only = vec![
-            CandidateSnapshot { tpm: Some(100), ..Default::default() },
-            CandidateSnapshot { tpm: Some(300), ..Default::default() },
+            CandidateSnapshot {
+                tpm: Some(100),
+                ..Default::default()
+            },
+            CandidateSnapshot {
+                tpm: Some(300),
+                ..Default::default()
+            },
         ];
         assert_shares(&counts(&tpm_only, 20_000, 4), &[0.25, 0.75], 0.02);
     }
@@ -128,8 +163,16 @@ mod tests {
     #[test]
     fn weight_wins_over_rpm() {
         let cands = vec![
-            CandidateSnapshot { weight: Some(1.0), rpm: Some(1000), ..Default::default() },
-            CandidateSnapshot { weight: Some(3.0), rpm: Some(1), ..Default::default() },
+            CandidateSnapshot {
+                weight: Some(1.0),
+                rpm: Some(1000),
+                ..Default::default()
+            },
+            CandidateSnapshot {
+                weight: Some(3.0),
+                rpm: Some(1),
+                ..Default::default()
+            },
         ];
         assert_shares(&counts(&cands, 20_000, 5), &[0.25, 0.75], 0.02);
     }

@@ -1,0 +1,144 @@
+//! A deployment ready to call: its config resolved into a provider and the
+//! request defaults it adds.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::value::RawValue;
+use switchyard_providers::mock::MockProvider;
+use switchyard_providers::{BuiltProvider, Provider, ProviderSpec, build_provider};
+
+use crate::config::DeploymentConfig;
+use crate::strategy::CandidateSnapshot;
+
+/// `litellm_params` keys that configure LiteLLM itself rather than the
+/// upstream request, so they are never sent as request defaults.
+const CONFIG_ONLY_PARAMS: &[&str] = &[
+    "custom_llm_provider",
+    "input_cost_per_token",
+    "output_cost_per_token",
+    "input_cost_per_second",
+    "output_cost_per_second",
+    "max_retries",
+    "num_retries",
+    "organization",
+    "litellm_credential_name",
+    "use_in_pass_through",
+    "use_litellm_proxy",
+    "merge_reasoning_content_in_choices",
+    "azure_ad_token",
+    "azure_ad_token_provider",
+    "tenant_id",
+    "client_id",
+    "client_secret",
+    "base_model",
+    "model_info",
+    "configurable_clientside_auth_params",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_region_name",
+    "aws_profile_name",
+    "aws_role_name",
+    "aws_session_name",
+    "vertex_project",
+    "vertex_location",
+    "vertex_credentials",
+    "mock_delay",
+    "mock_timeout",
+    "cooldown_time",
+    "stream_timeout",
+    "timeout",
+    "rpm",
+    "tpm",
+    "weight",
+    "order",
+    "max_parallel_requests",
+    "region_name",
+    "tags",
+    "litellm_metadata",
+];
+
+/// One callable deployment of a model group.
+#[derive(Debug)]
+pub struct Deployment {
+    /// Stable id: `model_info.id`, else a hash of the params.
+    pub id: String,
+    /// The model group (`model_name`) it serves.
+    pub model_group: String,
+    /// `litellm_params.model` as written (`azure/gpt-4o`).
+    pub model: String,
+    /// The name put in the upstream request's `model` field.
+    pub upstream_model: String,
+    /// Where requests go; `None` for `mock_response` deployments.
+    pub api_base: Option<String>,
+    pub(crate) provider: Arc<dyn Provider>,
+    /// Request parameters this deployment adds when the request does not set them.
+    pub(crate) defaults: Vec<(String, Box<RawValue>)>,
+    /// `litellm_params.mock_response`: answer without calling the upstream.
+    pub(crate) mock_response: Option<Box<RawValue>>,
+    pub(crate) snapshot: CandidateSnapshot,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) stream_timeout: Option<Duration>,
+}
+
+impl Deployment {
+    /// Resolves a deployment's provider from its config.
+    pub(crate) fn from_config(
+        cfg: &DeploymentConfig,
+        client: &reqwest::Client,
+    ) -> Result<Self, String> {
+        let p = &cfg.litellm_params;
+        let spec = ProviderSpec {
+            model: p.model.clone(),
+            api_base: p.api_base.clone(),
+            api_key: p.api_key.clone(),
+            api_version: p.api_version.clone(),
+        };
+        let mock_response = p
+            .mock_response
+            .as_ref()
+            .map(|v| serde_json::value::to_raw_value(v).expect("a JSON value serialises"));
+        let built = match build_provider(&spec, client) {
+            Ok(built) => built,
+            // A mock deployment never reaches its upstream, so an incomplete provider config is fine.
+            Err(_) if mock_response.is_some() => BuiltProvider {
+                provider: Arc::new(MockProvider),
+                upstream_model: p
+                    .model
+                    .split_once('/')
+                    .map_or(p.model.as_str(), |(_, m)| m)
+                    .to_owned(),
+            },
+            Err(e) => return Err(e),
+        };
+        let defaults = p
+            .extra
+            .iter()
+            .filter(|(k, _)| !CONFIG_ONLY_PARAMS.contains(&k.as_str()))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_json::value::to_raw_value(v).expect("a JSON value serialises"),
+                )
+            })
+            .collect();
+        Ok(Self {
+            id: cfg.id.clone(),
+            model_group: cfg.model_name.clone(),
+            model: p.model.clone(),
+            upstream_model: built.upstream_model,
+            api_base: built.provider.api_base().map(str::to_owned),
+            provider: built.provider,
+            defaults,
+            mock_response,
+            snapshot: CandidateSnapshot {
+                weight: p.weight,
+                rpm: p.rpm,
+                tpm: p.tpm,
+            },
+            timeout: p.timeout,
+            stream_timeout: p.stream_timeout,
+        })
+    }
+}

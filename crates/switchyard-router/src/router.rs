@@ -1,0 +1,429 @@
+//! The [`Router`]: resolve the model group, pick a deployment, call it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde_json::value::RawValue;
+use switchyard_providers::client::{HttpClientOptions, build_http_client};
+use switchyard_providers::mock::MockProvider;
+use switchyard_providers::{
+    Endpoint, Provider, ProviderRequest, ProviderResponse, is_supported_provider,
+};
+use switchyard_types::RequestBody;
+use tracing::debug;
+
+use crate::config::{Config, ConfigWarning, ModelGroupAlias};
+use crate::deployment::Deployment;
+use crate::error::{Attempt, RouterError};
+use crate::request::{request_timeout, upstream_body, wants_mock};
+use crate::response::RoutedResponse;
+use crate::state::{MemoryStore, StateStore};
+use crate::strategy::{CandidateSnapshot, simple_shuffle};
+
+/// LiteLLM's default `request_timeout`: 6000 seconds.
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(6000);
+
+/// A problem that keeps a router from being built (a deployment that cannot be resolved).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct BuildError {
+    /// YAML path of the offending deployment.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Why a router could not be set up from config text.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SetupError {
+    /// The config is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A deployment could not be resolved.
+    #[error("invalid deployments:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Build(Vec<BuildError>),
+}
+
+impl From<Vec<BuildError>> for SetupError {
+    fn from(errors: Vec<BuildError>) -> Self {
+        SetupError::Build(errors)
+    }
+}
+
+/// Routes OpenAI-shaped requests over the deployments of a config.
+///
+/// Cheap to clone; clones share state.
+#[derive(Debug, Clone)]
+pub struct Router {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    groups: HashMap<String, Vec<Arc<Deployment>>>,
+    aliases: HashMap<String, ModelGroupAlias>,
+    /// Group names in config order, then visible aliases: what `/models` lists.
+    listed_names: Vec<String>,
+    warnings: Vec<ConfigWarning>,
+    store: Arc<dyn StateStore>,
+    rng: Mutex<StdRng>,
+    mock: Arc<dyn Provider>,
+    router_defaults: Vec<(String, Box<RawValue>)>,
+    timeout: Option<Duration>,
+    stream_timeout: Option<Duration>,
+    request_timeout: Duration,
+}
+
+/// Builds a [`Router`]: from a [`Config`], with an optional state store, RNG seed and HTTP client.
+#[derive(Debug, Default)]
+pub struct RouterBuilder {
+    config: Config,
+    store: Option<Arc<dyn StateStore>>,
+    seed: Option<u64>,
+    client: Option<reqwest::Client>,
+}
+
+impl RouterBuilder {
+    /// Uses this config (model list and settings).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Adds one deployment.
+    pub fn deployment(mut self, deployment: crate::config::DeploymentConfig) -> Self {
+        self.config.model_list.push(deployment);
+        self
+    }
+
+    /// Uses this state store instead of a fresh [`MemoryStore`].
+    pub fn state_store(mut self, store: Arc<dyn StateStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Seeds the routing RNG, for reproducible picks.
+    pub fn rng_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Uses this HTTP client for upstream calls.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Resolves every deployment; all problems are reported together.
+    pub fn build(self) -> Result<Router, Vec<BuildError>> {
+        let client = self
+            .client
+            .unwrap_or_else(|| build_http_client(&HttpClientOptions::default()));
+        let cfg = self.config;
+        let mut groups: HashMap<String, Vec<Arc<Deployment>>> = HashMap::new();
+        let mut listed_names = Vec::new();
+        let mut errors = Vec::new();
+        let mut warnings = Vec::new();
+        for (i, d) in cfg.model_list.iter().enumerate() {
+            let model = &d.litellm_params.model;
+            if !is_supported_provider(model) && d.litellm_params.mock_response.is_none() {
+                warnings.push(ConfigWarning {
+                    path: format!("model_list[{i}].litellm_params.model"),
+                    message: format!(
+                        "provider of {model:?} is not supported by Switchyard yet; this deployment is not routed to"
+                    ),
+                });
+                continue;
+            }
+            match Deployment::from_config(d, &client) {
+                Ok(dep) => {
+                    let group = groups.entry(d.model_name.clone()).or_default();
+                    if group.is_empty() {
+                        listed_names.push(d.model_name.clone());
+                    }
+                    group.push(Arc::new(dep));
+                }
+                Err(message) => errors.push(BuildError {
+                    path: format!("model_list[{i}].litellm_params.model"),
+                    message,
+                }),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let aliases: HashMap<String, ModelGroupAlias> = cfg
+            .router_settings
+            .model_group_alias
+            .clone()
+            .into_iter()
+            .collect();
+        for (alias, target) in &cfg.router_settings.model_group_alias {
+            if !target.hidden && !groups.contains_key(alias) {
+                listed_names.push(alias.clone());
+            }
+        }
+        let router_defaults = cfg
+            .router_settings
+            .default_litellm_params
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_json::value::to_raw_value(v).expect("a JSON value serialises"),
+                )
+            })
+            .collect();
+        let rng = match self.seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        Ok(Router {
+            inner: Arc::new(Inner {
+                groups,
+                aliases,
+                listed_names,
+                warnings,
+                store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
+                rng: Mutex::new(rng),
+                mock: Arc::new(MockProvider),
+                router_defaults,
+                timeout: cfg.router_settings.timeout,
+                stream_timeout: cfg.router_settings.stream_timeout,
+                request_timeout: cfg
+                    .litellm_settings
+                    .request_timeout
+                    .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
+            }),
+        })
+    }
+}
+
+impl Router {
+    /// A builder with an empty config.
+    pub fn builder() -> RouterBuilder {
+        RouterBuilder::default()
+    }
+
+    /// Builds a router from a validated config with the in-memory state store.
+    pub fn from_config(config: Config) -> Result<Router, Vec<BuildError>> {
+        Self::builder().config(config).build()
+    }
+
+    /// Builds a router from LiteLLM YAML (or JSON, a subset of it), with
+    /// `os.environ/NAME` resolved from the process environment.
+    pub fn from_yaml(yaml: &str) -> Result<Router, SetupError> {
+        let loaded = crate::config::load_str(yaml, &|name| std::env::var(name).ok())?;
+        let router = Self::from_config(loaded.config)?;
+        for w in loaded.warnings.iter().chain(router.warnings()) {
+            tracing::warn!(path = %w.path, "config: {}", w.message);
+        }
+        Ok(router)
+    }
+
+    /// Builds a router from a `model_list` written in code, as LiteLLM's
+    /// `Router(model_list=[...])` takes it.
+    pub fn from_model_list(model_list: serde_json::Value) -> Result<Router, SetupError> {
+        Self::from_yaml(&serde_json::json!({ "model_list": model_list }).to_string())
+    }
+
+    /// Model names clients may send: every group, then every visible alias.
+    pub fn model_names(&self) -> &[String] {
+        &self.inner.listed_names
+    }
+
+    /// Problems found while building that did not stop it (unsupported providers).
+    pub fn warnings(&self) -> &[ConfigWarning] {
+        &self.inner.warnings
+    }
+
+    /// The deployments of a group (resolving aliases), empty when unknown.
+    pub fn deployments(&self, model: &str) -> &[Arc<Deployment>] {
+        self.resolve(model).map(|(_, d)| d).unwrap_or(&[])
+    }
+
+    /// The state store this router reads and writes.
+    pub fn state_store(&self) -> &Arc<dyn StateStore> {
+        &self.inner.store
+    }
+
+    /// `POST /chat/completions`.
+    pub async fn chat_completion(&self, body: RequestBody) -> Result<RoutedResponse, RouterError> {
+        self.call(Endpoint::ChatCompletions, body).await
+    }
+
+    /// `POST /completions`.
+    pub async fn text_completion(&self, body: RequestBody) -> Result<RoutedResponse, RouterError> {
+        self.call(Endpoint::Completions, body).await
+    }
+
+    /// `POST /embeddings`.
+    pub async fn embedding(&self, body: RequestBody) -> Result<RoutedResponse, RouterError> {
+        self.call(Endpoint::Embeddings, body).await
+    }
+
+    /// `POST /images/generations`.
+    pub async fn image_generation(&self, body: RequestBody) -> Result<RoutedResponse, RouterError> {
+        self.call(Endpoint::ImageGenerations, body).await
+    }
+
+    /// Routes one request to one deployment of the group its `model` names.
+    pub async fn call(
+        &self,
+        endpoint: Endpoint,
+        body: RequestBody,
+    ) -> Result<RoutedResponse, RouterError> {
+        let model = body
+            .get_str("model")
+            .ok_or_else(|| RouterError::BadRequest {
+                message: "`model` is required and must be a string".into(),
+                param: Some("model".into()),
+            })?;
+        let (group_name, deployments) =
+            self.resolve(&model)
+                .ok_or_else(|| RouterError::UnknownModel {
+                    requested: model.to_string(),
+                    available: self.inner.listed_names.clone(),
+                })?;
+        let stream = endpoint.can_stream() && body.get_bool("stream").unwrap_or(false);
+        let deployment = self.pick(group_name, deployments).await?;
+        debug!(model_group = group_name, deployment_id = %deployment.id, model = %deployment.model, "routing decision");
+        let mock = wants_mock(&body, &deployment);
+        let request = ProviderRequest {
+            endpoint,
+            body: upstream_body(&body, &deployment, &self.inner.router_defaults, mock).to_bytes(),
+            stream,
+            timeout: Some(self.attempt_timeout(&body, &deployment, stream)),
+        };
+        let provider = if mock {
+            &self.inner.mock
+        } else {
+            &deployment.provider
+        };
+        let guard = InFlightGuard::acquire(&self.inner.store, &deployment.id).await;
+        match provider.send(request).await {
+            Ok(ProviderResponse::Complete(bytes)) => Ok(RoutedResponse {
+                deployment,
+                body: ProviderResponse::Complete(bytes),
+            }),
+            Ok(ProviderResponse::Stream(events)) => {
+                // The slot is held until the stream ends or its reader drops it.
+                let events = events.map(move |item| {
+                    let _held = &guard;
+                    item
+                });
+                Ok(RoutedResponse {
+                    deployment,
+                    body: ProviderResponse::Stream(events.boxed()),
+                })
+            }
+            Err(error) => Err(RouterError::Upstream {
+                attempts: vec![Attempt {
+                    deployment_id: deployment.id.clone(),
+                    model_group: group_name.to_owned(),
+                    error,
+                }],
+            }),
+        }
+    }
+
+    fn resolve(&self, model: &str) -> Option<(&str, &[Arc<Deployment>])> {
+        if let Some((name, deps)) = self.inner.groups.get_key_value(model) {
+            return Some((name.as_str(), deps.as_slice()));
+        }
+        let alias = self.inner.aliases.get(model)?;
+        let (name, deps) = self.inner.groups.get_key_value(&alias.model)?;
+        Some((name.as_str(), deps.as_slice()))
+    }
+
+    async fn pick(
+        &self,
+        group: &str,
+        deployments: &[Arc<Deployment>],
+    ) -> Result<Arc<Deployment>, RouterError> {
+        let ids: Vec<&str> = deployments.iter().map(|d| d.id.as_str()).collect();
+        // A store that cannot answer must not stop traffic: treat every deployment as healthy.
+        let cooling = self
+            .inner
+            .store
+            .cooldowns(&ids)
+            .await
+            .unwrap_or_else(|_| vec![None; ids.len()]);
+        let healthy: Vec<&Arc<Deployment>> = deployments
+            .iter()
+            .zip(&cooling)
+            .filter(|(_, c)| c.is_none())
+            .map(|(d, _)| d)
+            .collect();
+        if healthy.is_empty() {
+            let soonest = cooling.iter().flatten().min().copied();
+            return Err(RouterError::NoDeploymentAvailable {
+                model_group: group.to_owned(),
+                reason: "All deployments are cooling down.".into(),
+                retry_after: soonest,
+            });
+        }
+        let snapshots: Vec<CandidateSnapshot> = healthy.iter().map(|d| d.snapshot).collect();
+        let (index, weights) = {
+            let mut rng = self.inner.rng.lock().unwrap_or_else(|p| p.into_inner());
+            simple_shuffle(&snapshots, &mut *rng).expect("healthy is not empty")
+        };
+        debug!(
+            model_group = group,
+            candidates = healthy.len(),
+            ?weights,
+            "simple-shuffle"
+        );
+        Ok(Arc::clone(healthy[index]))
+    }
+
+    fn attempt_timeout(
+        &self,
+        body: &RequestBody,
+        deployment: &Deployment,
+        stream: bool,
+    ) -> Duration {
+        let from_deployment = if stream {
+            deployment.stream_timeout.or(deployment.timeout)
+        } else {
+            deployment.timeout
+        };
+        let from_router = if stream {
+            self.inner.stream_timeout.or(self.inner.timeout)
+        } else {
+            self.inner.timeout
+        };
+        request_timeout(body)
+            .or(from_deployment)
+            .or(from_router)
+            .unwrap_or(self.inner.request_timeout)
+    }
+}
+
+/// Counts a request as in flight on a deployment until dropped.
+struct InFlightGuard {
+    store: Arc<dyn StateStore>,
+    deployment_id: String,
+}
+
+impl InFlightGuard {
+    async fn acquire(store: &Arc<dyn StateStore>, deployment_id: &str) -> Self {
+        if let Err(e) = store.incr_in_flight(deployment_id).await {
+            tracing::warn!(error = %e, "could not count an in-flight request");
+        }
+        Self {
+            store: Arc::clone(store),
+            deployment_id: deployment_id.to_owned(),
+        }
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        self.store.decr_in_flight(&self.deployment_id);
+    }
+}

@@ -1,0 +1,152 @@
+//! Thin HTTP handlers: read the request, hand it to the router, write the answer.
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use switchyard_providers::{Endpoint, ProviderResponse};
+use switchyard_router::{Deployment, RoutedResponse};
+use switchyard_types::{ModelList, RequestBody};
+
+use crate::AppState;
+use crate::api_error::ApiError;
+use crate::logging::RouteInfo;
+use crate::sse::SseOut;
+
+/// `POST /v1/chat/completions`.
+pub(crate) async fn chat_completions(State(state): State<AppState>, body: BodyResult) -> Response {
+    routed(state, Endpoint::ChatCompletions, body).await
+}
+
+/// `POST /v1/completions`.
+pub(crate) async fn completions(State(state): State<AppState>, body: BodyResult) -> Response {
+    routed(state, Endpoint::Completions, body).await
+}
+
+/// `POST /v1/embeddings`.
+pub(crate) async fn embeddings(State(state): State<AppState>, body: BodyResult) -> Response {
+    routed(state, Endpoint::Embeddings, body).await
+}
+
+/// `POST /v1/images/generations`.
+pub(crate) async fn image_generations(State(state): State<AppState>, body: BodyResult) -> Response {
+    routed(state, Endpoint::ImageGenerations, body).await
+}
+
+/// The request body, or why axum could not read it (too large, broken connection).
+type BodyResult = Result<Bytes, BytesRejection>;
+
+async fn routed(state: AppState, endpoint: Endpoint, raw: BodyResult) -> Response {
+    let raw = match raw {
+        Ok(raw) => raw,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return ApiError::payload_too_large(state.max_body_bytes).into_response();
+        }
+        Err(rejection) => {
+            return ApiError::bad_request(rejection.body_text(), None).into_response();
+        }
+    };
+    let body = match RequestBody::from_slice(&raw) {
+        Ok(body) => body,
+        Err(e) => return ApiError::bad_request(e.to_string(), None).into_response(),
+    };
+    match state.router.call(endpoint, body).await {
+        Ok(answer) => answer_response(answer),
+        Err(error) => {
+            let attempts = match &error {
+                switchyard_router::RouterError::Upstream { attempts } => attempts.len(),
+                _ => 0,
+            };
+            let mut response = ApiError::from(error).into_response();
+            if attempts > 0 {
+                response.headers_mut().insert(
+                    "x-litellm-attempted-retries",
+                    HeaderValue::from(attempts - 1),
+                );
+            }
+            response
+        }
+    }
+}
+
+fn answer_response(answer: RoutedResponse) -> Response {
+    let RoutedResponse { deployment, body } = answer;
+    let mut response = match body {
+        ProviderResponse::Complete(bytes) => {
+            let mut r = Response::new(Body::from(bytes));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        ProviderResponse::Stream(events) => {
+            let mut r = Response::new(Body::from_stream(SseOut::new(events)));
+            let h = r.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            r
+        }
+    };
+    *response.status_mut() = StatusCode::OK;
+    insert_litellm_headers(response.headers_mut(), &deployment);
+    response.extensions_mut().insert(RouteInfo {
+        model_group: deployment.model_group.clone(),
+        deployment_id: deployment.id.clone(),
+    });
+    response
+}
+
+/// LiteLLM's response headers, so tooling built for LiteLLM keeps working.
+fn insert_litellm_headers(headers: &mut HeaderMap, deployment: &Deployment) {
+    let pairs = [
+        ("x-litellm-model-id", Some(deployment.id.as_str())),
+        (
+            "x-litellm-model-group",
+            Some(deployment.model_group.as_str()),
+        ),
+        ("x-litellm-model-api-base", deployment.api_base.as_deref()),
+    ];
+    for (name, value) in pairs {
+        if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
+}
+
+/// `GET /v1/models`.
+pub(crate) async fn models(State(state): State<AppState>) -> Response {
+    let list = ModelList::from_names(state.router.model_names().iter().cloned(), state.started_at);
+    axum::Json(list).into_response()
+}
+
+/// `GET /health/liveliness`: the process is up.
+pub(crate) async fn liveliness() -> Response {
+    axum::Json("I'm alive!").into_response()
+}
+
+/// `GET /health/readiness`: the proxy can serve.
+pub(crate) async fn readiness() -> Response {
+    axum::Json(serde_json::json!({
+        "status": "healthy",
+        "db": "Not connected",
+        "cache": null,
+        "litellm_version": null,
+        "switchyard_version": env!("CARGO_PKG_VERSION"),
+    }))
+    .into_response()
+}
+
+/// Any other path.
+pub(crate) async fn fallback(uri: axum::http::Uri) -> Response {
+    ApiError::not_found(uri.path()).into_response()
+}
+
+/// A known path with the wrong method.
+pub(crate) async fn method_not_allowed() -> Response {
+    ApiError::method_not_allowed().into_response()
+}

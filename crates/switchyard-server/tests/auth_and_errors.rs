@@ -1,0 +1,262 @@
+//! Master-key auth and OpenAI-shaped errors with the right statuses.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use switchyard_testkit::{MockUpstream, ProxyHarness, Reply};
+
+fn config(mock: &MockUpstream) -> String {
+    format!(
+        r#"
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {{ model: openai/gpt-4o, api_base: {url}, api_key: sk-upstream-secret }}
+general_settings:
+  master_key: sk-master-1234
+"#,
+        url = mock.url()
+    )
+}
+
+fn assert_openai_error(body: &Value, status: u16) {
+    let err = &body["error"];
+    assert!(err["message"].is_string(), "{body}");
+    assert!(err["type"].is_string(), "{body}");
+    assert!(err.get("param").is_some(), "{body}");
+    assert_eq!(err["code"], status.to_string(), "{body}");
+}
+
+async fn chat(
+    proxy: &ProxyHarness,
+    key: Option<&str>,
+    body: Value,
+) -> (u16, reqwest::header::HeaderMap, Value) {
+    let mut req = proxy
+        .client()
+        .post(format!("{}/v1/chat/completions", proxy.url()))
+        .json(&body);
+    if let Some(key) = key {
+        req = req.bearer_auth(key);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap();
+    for secret in ["sk-upstream-secret", "sk-master-1234"] {
+        assert!(
+            !text.contains(secret),
+            "a secret leaked into a response: {text}"
+        );
+    }
+    (
+        status,
+        headers,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+fn hello() -> Value {
+    json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+}
+
+#[tokio::test]
+async fn master_key_is_required_on_every_route_but_health() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&config(&mock)).await.unwrap();
+
+    let (status, _, body) = chat(&proxy, None, hello()).await;
+    assert_eq!(status, 401);
+    assert_openai_error(&body, 401);
+    let (status, _, body) = chat(&proxy, Some("sk-wrong"), hello()).await;
+    assert_eq!(status, 401);
+    assert_openai_error(&body, 401);
+    assert_eq!(
+        mock.call_count(),
+        0,
+        "rejected requests never reach the upstream"
+    );
+
+    let (status, _, _) = chat(&proxy, Some("sk-master-1234"), hello()).await;
+    assert_eq!(status, 200);
+
+    let c = proxy.client();
+    let models = c
+        .get(format!("{}/v1/models", proxy.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(models.status(), 401);
+    let models = c
+        .get(format!("{}/v1/models", proxy.url()))
+        .bearer_auth("sk-master-1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(models.status(), 200);
+    let azure_style = c
+        .get(format!("{}/models", proxy.url()))
+        .header("api-key", "sk-master-1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(azure_style.status(), 200);
+    for path in ["/health/liveliness", "/health/readiness"] {
+        let r = c
+            .get(format!("{}{path}", proxy.url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn request_errors_are_openai_shaped() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&config(&mock)).await.unwrap();
+    let key = Some("sk-master-1234");
+
+    let (status, _, body) = chat(&proxy, key, json!({"model": "gpt-5-nope", "messages": []})).await;
+    assert_eq!(status, 400);
+    assert_openai_error(&body, 400);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("gpt-5-nope") && message.contains("gpt-4o"),
+        "{message}"
+    );
+
+    let (status, _, body) = chat(&proxy, key, json!({"messages": []})).await;
+    assert_eq!(status, 400);
+    assert_openai_error(&body, 400);
+    assert_eq!(body["error"]["param"], "model");
+
+    let resp = proxy
+        .client()
+        .post(format!("{}/v1/chat/completions", proxy.url()))
+        .bearer_auth("sk-master-1234")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_openai_error(&resp.json().await.unwrap(), 400);
+
+    let resp = proxy
+        .client()
+        .get(format!("{}/v1/nope", proxy.url()))
+        .bearer_auth("sk-master-1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_openai_error(&resp.json().await.unwrap(), 404);
+
+    let resp = proxy
+        .client()
+        .get(format!("{}/v1/chat/completions", proxy.url()))
+        .bearer_auth("sk-master-1234")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_openai_error(&resp.json().await.unwrap(), 405);
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_rejected_with_413() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&config(&mock)).await.unwrap();
+    let huge = "x".repeat(switchyard_server::DEFAULT_MAX_BODY_BYTES + 1);
+    let (status, _, body) = chat(
+        &proxy,
+        Some("sk-master-1234"),
+        json!({"model": "gpt-4o", "messages": [{"role": "user", "content": huge}]}),
+    )
+    .await;
+    assert_eq!(status, 413);
+    assert_openai_error(&body, 413);
+    assert_eq!(mock.call_count(), 0);
+}
+
+#[tokio::test]
+async fn upstream_errors_keep_their_class_status_and_retry_after() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&config(&mock)).await.unwrap();
+    let key = Some("sk-master-1234");
+
+    mock.set_default(
+        Reply::error(429, "Rate limit reached for requests").header("retry-after", "7"),
+    );
+    let (status, headers, body) = chat(&proxy, key, hello()).await;
+    assert_eq!(status, 429);
+    assert_openai_error(&body, 429);
+    assert_eq!(body["error"]["type"], "rate_limit_error");
+    assert_eq!(headers["retry-after"], "7");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("Rate limit reached"), "{message}");
+    assert!(message.contains("RateLimitError"), "{message}");
+
+    mock.set_default(Reply::error(500, "boom"));
+    let (status, _, body) = chat(&proxy, key, hello()).await;
+    assert_eq!(status, 500);
+    assert_openai_error(&body, 500);
+
+    mock.set_default(Reply::error(401, "Incorrect API key provided"));
+    let (status, _, body) = chat(&proxy, key, hello()).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["type"], "authentication_error");
+
+    mock.set_default(Reply::error(
+        400,
+        "This model's maximum context length is 8192 tokens",
+    ));
+    let (status, _, body) = chat(&proxy, key, hello()).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ContextWindowExceeded"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn an_upstream_that_stalls_past_the_timeout_gets_a_408() {
+    let mock = MockUpstream::start().await;
+    mock.set_default(Reply::ok().delay(Duration::from_secs(30)));
+    let yaml = format!(
+        "model_list:\n  - model_name: slow\n    litellm_params: {{ model: openai/gpt-4o, api_base: {}, api_key: k, timeout: 0.3 }}\n",
+        mock.url()
+    );
+    let proxy = ProxyHarness::start(&yaml).await.unwrap();
+    let started = std::time::Instant::now();
+    let (status, _, body) = chat(&proxy, None, json!({"model": "slow", "messages": []})).await;
+    assert_eq!(status, 408);
+    assert_openai_error(&body, 408);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn an_unreachable_upstream_is_a_classified_connection_error() {
+    // Bind then drop a listener: nothing accepts on this port any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let yaml = format!(
+        "model_list:\n  - model_name: gone\n    litellm_params: {{ model: openai/gpt-4o, api_base: http://127.0.0.1:{port}/v1, api_key: k }}\n"
+    );
+    let proxy = ProxyHarness::start(&yaml).await.unwrap();
+    let (status, _, body) = chat(&proxy, None, json!({"model": "gone", "messages": []})).await;
+    assert_eq!(status, 500);
+    assert_openai_error(&body, 500);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("APIConnectionError"),
+        "{body}"
+    );
+}

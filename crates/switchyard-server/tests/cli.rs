@@ -1,0 +1,202 @@
+//! The `switchyard` binary: `check`, config errors, and the README's run command.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn switchyard() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_switchyard"))
+}
+
+fn repo_path(rel: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+}
+
+fn write_temp(name: &str, contents: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("switchyard-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn check_accepts_every_bundled_config() {
+    let dir = repo_path("config");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("yaml") {
+            continue;
+        }
+        seen += 1;
+        let out = switchyard()
+            .arg("check")
+            .arg("--config")
+            .arg(&path)
+            // Bundled configs read their secrets from the environment.
+            .envs(bundled_config_env())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert!(seen >= 2, "expected bundled configs in {}", dir.display());
+}
+
+/// Every variable the bundled configs name with `os.environ/`.
+fn bundled_config_env() -> Vec<(String, String)> {
+    let mut vars = Vec::new();
+    for entry in std::fs::read_dir(repo_path("config")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+        for part in text.split("os.environ/").skip(1) {
+            let name: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            // Ports must parse as numbers; everything else is an opaque string.
+            let value = if name.ends_with("PORT") {
+                "6379"
+            } else if name.contains("API_BASE") {
+                "http://127.0.0.1:9"
+            } else {
+                "test-value"
+            };
+            vars.push((name, value.to_owned()));
+        }
+    }
+    vars
+}
+
+#[test]
+fn check_reports_every_problem_with_its_path_and_fails() {
+    let path = write_temp(
+        "broken.yaml",
+        r#"
+model_list:
+  - model_name: a
+    litellm_params: { model: openai/gpt-4o, rpm: "ten" }
+  - model_name: b
+    litellm_params: { api_key: os.environ/SWITCHYARD_SURELY_UNSET_VAR }
+"#,
+    );
+    let out = switchyard()
+        .arg("check")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("model_list[0].litellm_params.rpm"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("model_list[1].litellm_params.model"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("SWITCHYARD_SURELY_UNSET_VAR"), "{stderr}");
+}
+
+#[test]
+fn strict_turns_unknown_keys_into_a_failure() {
+    let path = write_temp(
+        "unknown-key.yaml",
+        "model_list:\n  - model_name: a\n    litellm_params: { model: openai/gpt-4o, mock_response: hi }\nrouter_settings:\n  not_a_litellm_key: 1\n",
+    );
+    let lenient = switchyard()
+        .arg("check")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(lenient.status.success());
+    assert!(String::from_utf8_lossy(&lenient.stderr).contains("router_settings.not_a_litellm_key"));
+    let strict = switchyard()
+        .arg("check")
+        .arg("--strict")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!strict.status.success());
+}
+
+#[test]
+fn the_readme_run_command_serves_the_quickstart_config_offline() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = switchyard()
+        .args(["--config"])
+        .arg(repo_path("config/quickstart.yaml"))
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let log_lines = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let body = loop {
+        let result = ureq_like_post(
+            port,
+            r#"{"model":"gpt-4o","messages":[{"role":"user","content":"Hello!"}]}"#,
+        );
+        match result {
+            Ok(body) => break body,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => panic!("proxy did not answer: {e}"),
+        }
+    };
+    assert!(body.contains("\"chat.completion\""), "{body}");
+    // SIGTERM: a graceful stop with exit code 0.
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let logs = log_lines.join().unwrap().join("\n");
+    assert!(
+        logs.contains("/v1/chat/completions"),
+        "one log line per request: {logs}"
+    );
+    assert!(
+        !logs.contains("sk-1234"),
+        "the master key never appears in logs"
+    );
+}
+
+/// A blocking HTTP/1.1 POST with the quickstart's master key, enough for this test.
+fn ureq_like_post(port: u16, body: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        s,
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer sk-1234\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut out = String::new();
+    s.read_to_string(&mut out)?;
+    if !out.starts_with("HTTP/1.1 200") {
+        return Err(std::io::Error::other(out));
+    }
+    Ok(out)
+}

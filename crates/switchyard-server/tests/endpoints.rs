@@ -1,0 +1,357 @@
+//! Every endpoint end to end: client → proxy → mock upstream (OpenAI and Azure dialects).
+
+use serde_json::{Value, json};
+use switchyard_testkit::{MockUpstream, ProxyHarness, Reply};
+
+fn openai_config(mock: &MockUpstream) -> String {
+    format!(
+        r#"
+model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: openai/gpt-4o-2024-08-06
+      api_base: {url}
+      api_key: sk-upstream-secret
+      temperature: 0.2
+  - model_name: text-embedding-3-small
+    litellm_params:
+      model: openai/text-embedding-3-small
+      api_base: {url}
+      api_key: sk-upstream-secret
+  - model_name: dall-e-3
+    litellm_params:
+      model: openai/dall-e-3
+      api_base: {url}
+      api_key: sk-upstream-secret
+  - model_name: gpt-3.5-turbo-instruct
+    litellm_params:
+      model: openai/gpt-3.5-turbo-instruct
+      api_base: {url}
+      api_key: sk-upstream-secret
+"#,
+        url = mock.url()
+    )
+}
+
+async fn post(proxy: &ProxyHarness, path: &str, body: Value) -> reqwest::Response {
+    proxy
+        .client()
+        .post(format!("{}{}", proxy.url(), path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn chat_completion_reaches_the_upstream_and_comes_back_with_litellm_headers() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&openai_config(&mock)).await.unwrap();
+    let resp = post(
+        &proxy,
+        "/v1/chat/completions",
+        json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let headers = resp.headers().clone();
+    assert_eq!(headers["x-litellm-model-group"], "gpt-4o");
+    assert_eq!(
+        headers["x-litellm-model-api-base"].to_str().unwrap(),
+        mock.url()
+    );
+    assert!(!headers["x-litellm-model-id"].is_empty());
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["object"], "chat.completion");
+    assert!(body["choices"][0]["message"]["content"].is_string());
+
+    let calls = mock.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].path, "/v1/chat/completions");
+    assert_eq!(
+        calls[0].header("authorization"),
+        Some("Bearer sk-upstream-secret")
+    );
+    let sent = calls[0].json();
+    assert_eq!(
+        sent["model"], "gpt-4o-2024-08-06",
+        "the upstream gets the deployment's model name"
+    );
+    assert_eq!(sent["temperature"], 0.2, "deployment defaults are added");
+}
+
+#[tokio::test]
+async fn request_parameters_override_deployment_defaults_and_unknown_fields_pass_through() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&openai_config(&mock)).await.unwrap();
+    let resp = post(
+        &proxy,
+        "/chat/completions",
+        json!({
+            "model": "gpt-4o",
+            "messages": [{"role": "user", "content": "hi"}],
+            "temperature": 0.9,
+            "x_vendor_extension": {"nested": [1, 2.5, "é"], "flag": true},
+            "top_k": 7
+        }),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let sent = mock.calls()[0].json();
+    assert_eq!(sent["temperature"], 0.9);
+    assert_eq!(
+        sent["x_vendor_extension"],
+        json!({"nested": [1, 2.5, "é"], "flag": true})
+    );
+    assert_eq!(sent["top_k"], 7);
+}
+
+#[tokio::test]
+async fn unknown_fields_reach_the_upstream_byte_for_byte() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&openai_config(&mock)).await.unwrap();
+    let raw = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"weird":{"b":1.50,"a":[true,null]}}"#;
+    let resp = proxy
+        .client()
+        .post(format!("{}/v1/chat/completions", proxy.url()))
+        .header("content-type", "application/json")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let sent = String::from_utf8(mock.calls()[0].body.to_vec()).unwrap();
+    assert!(
+        sent.contains(r#""weird":{"b":1.50,"a":[true,null]}"#),
+        "sent: {sent}"
+    );
+}
+
+#[tokio::test]
+async fn streaming_chat_passes_chunks_through_and_ends_with_done() {
+    let mock = MockUpstream::start().await;
+    mock.push(Reply::chat_stream(&["Hel", "lo", " there"]));
+    let proxy = ProxyHarness::start(&openai_config(&mock)).await.unwrap();
+    let resp = post(
+        &proxy,
+        "/v1/chat/completions",
+        json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    assert_eq!(resp.headers()["x-litellm-model-group"], "gpt-4o");
+    let text = resp.text().await.unwrap();
+    let events: Vec<&str> = text.split("\n\n").filter(|e| !e.is_empty()).collect();
+    assert_eq!(*events.last().unwrap(), "data: [DONE]");
+    let content: String = events[..events.len() - 1]
+        .iter()
+        .map(|e| serde_json::from_str::<Value>(e.strip_prefix("data: ").unwrap()).unwrap())
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(content, "Hello there");
+    assert_eq!(mock.calls()[0].json()["stream"], true);
+}
+
+#[tokio::test]
+async fn text_completion_embeddings_and_images_are_routed() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&openai_config(&mock)).await.unwrap();
+
+    let r = post(
+        &proxy,
+        "/v1/completions",
+        json!({"model": "gpt-3.5-turbo-instruct", "prompt": "Say"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["object"],
+        "text_completion"
+    );
+
+    let r = post(
+        &proxy,
+        "/v1/embeddings",
+        json!({"model": "text-embedding-3-small", "input": ["a", "b"]}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["data"].as_array().unwrap().len(), 2);
+
+    let r = post(
+        &proxy,
+        "/images/generations",
+        json!({"model": "dall-e-3", "prompt": "a cat"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.json::<Value>().await.unwrap()["data"][0]["url"].is_string());
+
+    let paths: Vec<String> = mock.calls().iter().map(|c| c.path.clone()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/v1/completions",
+            "/v1/embeddings",
+            "/v1/images/generations"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn azure_deployments_use_the_deployment_path_api_version_and_api_key_header() {
+    let mock = MockUpstream::start().await;
+    let yaml = format!(
+        r#"
+model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: azure/my-gpt4o-eu
+      api_base: {base}
+      api_key: azure-secret-key
+      api_version: "2024-06-01"
+"#,
+        base = mock.base_url()
+    );
+    let proxy = ProxyHarness::start(&yaml).await.unwrap();
+    let r = post(
+        &proxy,
+        "/v1/chat/completions",
+        json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r = post(
+        &proxy,
+        "/v1/chat/completions",
+        json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().ends_with("data: [DONE]\n\n"));
+
+    let calls = mock.calls();
+    assert_eq!(calls.len(), 2);
+    for call in &calls {
+        assert_eq!(
+            call.path,
+            "/openai/deployments/my-gpt4o-eu/chat/completions"
+        );
+        assert_eq!(call.query.as_deref(), Some("api-version=2024-06-01"));
+        assert_eq!(call.header("api-key"), Some("azure-secret-key"));
+        assert_eq!(call.header("authorization"), None);
+    }
+}
+
+#[tokio::test]
+async fn mock_response_deployments_answer_without_any_upstream() {
+    let yaml = r#"
+model_list:
+  - model_name: offline
+    litellm_params:
+      model: openai/gpt-4o
+      mock_response: "Hello from the mock"
+"#;
+    let proxy = ProxyHarness::start(yaml).await.unwrap();
+    let r = post(
+        &proxy,
+        "/v1/chat/completions",
+        json!({"model": "offline", "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["choices"][0]["message"]["content"], "Hello from the mock");
+
+    let r = post(&proxy, "/v1/chat/completions", json!({"model": "offline", "stream": true, "messages": [{"role": "user", "content": "hi"}]})).await;
+    let text = r.text().await.unwrap();
+    assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+    assert!(text.contains("chat.completion.chunk"));
+}
+
+#[tokio::test]
+async fn models_lists_groups_and_visible_aliases_without_secrets() {
+    let mock = MockUpstream::start().await;
+    let yaml = format!(
+        "{}\nrouter_settings:\n  model_group_alias:\n    gpt4: gpt-4o\n    secret-alias: {{model: gpt-4o, hidden: true}}\n",
+        openai_config(&mock)
+    );
+    let proxy = ProxyHarness::start(&yaml).await.unwrap();
+    let r = proxy
+        .client()
+        .get(format!("{}/v1/models", proxy.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    assert!(!text.contains("sk-upstream-secret"));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let ids: Vec<&str> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "gpt-4o",
+            "text-embedding-3-small",
+            "dall-e-3",
+            "gpt-3.5-turbo-instruct",
+            "gpt4"
+        ]
+    );
+
+    // Aliases route, hidden ones included.
+    for alias in ["gpt4", "secret-alias"] {
+        let r = post(
+            &proxy,
+            "/v1/chat/completions",
+            json!({"model": alias, "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
+        assert_eq!(r.status(), 200, "alias {alias}");
+        assert_eq!(r.headers()["x-litellm-model-group"], "gpt-4o");
+    }
+}
+
+#[tokio::test]
+async fn weighted_deployments_share_traffic_by_weight() {
+    let heavy = MockUpstream::start().await;
+    let light = MockUpstream::start().await;
+    let yaml = format!(
+        r#"
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {{ model: openai/gpt-4o, api_base: {h}, api_key: k, weight: 3 }}
+  - model_name: gpt-4o
+    litellm_params: {{ model: openai/gpt-4o, api_base: {l}, api_key: k, weight: 1 }}
+"#,
+        h = heavy.url(),
+        l = light.url()
+    );
+    let proxy = ProxyHarness::start(&yaml).await.unwrap();
+    let n = 400;
+    for _ in 0..n {
+        let r = post(
+            &proxy,
+            "/v1/chat/completions",
+            json!({"model": "gpt-4o", "messages": []}),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+    }
+    let share = heavy.call_count() as f64 / n as f64;
+    // Expected 0.75; the standard deviation of the share at n = 400 is 0.022,
+    // so ±0.11 is five standard deviations.
+    assert!((share - 0.75).abs() < 0.11, "heavy share {share}");
+    assert_eq!(heavy.call_count() + light.call_count(), n);
+}
