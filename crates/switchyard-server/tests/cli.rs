@@ -200,3 +200,59 @@ fn ureq_like_post(port: u16, body: &str) -> std::io::Result<String> {
     }
     Ok(out)
 }
+
+#[test]
+fn json_logs_are_one_object_per_line_with_the_request_fields() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = switchyard()
+        .arg("--config")
+        .arg(repo_path("config/quickstart.yaml"))
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--log-format",
+            "json",
+        ])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let lines = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ureq_like_post(port, r#"{"model":"gpt-4o","messages":[]}"#).is_err() {
+        assert!(Instant::now() < deadline, "proxy did not answer");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    let lines = lines.join().unwrap();
+    let request_line = lines
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))
+        })
+        .find(|v| v["path"] == "/v1/chat/completions")
+        .expect("a request log line");
+    assert_eq!(request_line["status"], 200);
+    assert_eq!(request_line["model_group"], "gpt-4o");
+    assert!(request_line["deployment_id"].is_string());
+    assert!(request_line["duration_ms"].is_number());
+}

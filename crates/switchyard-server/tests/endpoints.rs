@@ -355,3 +355,30 @@ model_list:
     assert!((share - 0.75).abs() < 0.11, "heavy share {share}");
     assert_eq!(heavy.call_count() + light.call_count(), n);
 }
+
+#[tokio::test]
+async fn a_request_level_mock_response_never_reaches_the_upstream() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&openai_config(&mock)).await.unwrap();
+    let r = post(
+        &proxy,
+        "/v1/chat/completions",
+        json!({"model": "gpt-4o", "mock_response": "canned", "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["x-litellm-model-group"], "gpt-4o");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["choices"][0]["message"]["content"], "canned");
+    assert_eq!(mock.call_count(), 0);
+
+    // LiteLLM's mock error strings raise the named error class.
+    let r = post(
+        &proxy,
+        "/v1/chat/completions",
+        json!({"model": "gpt-4o", "mock_response": "litellm.RateLimitError", "messages": []}),
+    )
+    .await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(mock.call_count(), 0);
+}
