@@ -100,6 +100,11 @@ MOCK_BIN="$ROOT/target/release/mock-upstream"
 SWITCHYARD_BIN="$ROOT/target/release/switchyard"
 [ -x "$MOCK_BIN" ] || die "$MOCK_BIN is missing"
 
+LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk -v l="${LOAD_AT_START%% *}" 'BEGIN { exit !(l > 0.5) }'; then
+    log "warning: load average is $LOAD_AT_START; other processes will skew the numbers"
+fi
+
 # ---------------------------------------------------------------- mock
 taskset -c "$LOAD_CPU" "$MOCK_BIN" --port 0 --threads 1 \
     --stream-events "$STREAM_EVENTS" --event-delay-us "$EVENT_DELAY_US" \
@@ -312,6 +317,7 @@ REPORT="bench/results/$STAMP-$SHA.md"
     echo "- machine: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores, Linux $(uname -r)"
     echo "- tools: $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), $("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
     echo "- wrk ${DURATION}s per run, median of $RUNS runs; mock stream = $STREAM_EVENTS events + [DONE], ${EVENT_DELAY_US} µs apart"
+    echo "- load average at start: $LOAD_AT_START (anything else running skews the numbers)"
     echo "- pinning: proxy on core $PROXY_CPU; mock and wrk on core $LOAD_CPU; switchyard RUST_LOG=$SWITCHYARD_RUST_LOG, nginx access_log off"
     echo
     echo "| target | mode | c | req/s | p50 | p99 | peak RSS | errors |"
