@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod cooldown;
 mod deployment;
 mod error;
 mod request;
