@@ -17,6 +17,8 @@ use super::shared::CallGuard;
 pub(crate) struct ReplyBody {
     chunks: VecDeque<Bytes>,
     chunk_delay: Duration,
+    /// Before the first chunk (`first_chunk_delay`).
+    first_delay: Duration,
     sleep: Option<Pin<Box<Sleep>>>,
     sent_any: bool,
     /// After the chunks, fail the body so hyper closes the connection (`drop_after`).
@@ -32,6 +34,7 @@ impl ReplyBody {
     pub(crate) fn new(
         chunks: Vec<Bytes>,
         chunk_delay: Duration,
+        first_delay: Duration,
         then_cut: bool,
         sized: bool,
         guard: CallGuard,
@@ -39,6 +42,7 @@ impl ReplyBody {
         Self {
             chunks: chunks.into(),
             chunk_delay,
+            first_delay,
             sleep: None,
             sent_any: false,
             then_cut,
@@ -59,8 +63,12 @@ impl Body for ReplyBody {
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = &mut *self;
         if !this.chunks.is_empty() {
-            if this.sent_any && !this.chunk_delay.is_zero() {
-                let delay = this.chunk_delay;
+            let delay = if this.sent_any {
+                this.chunk_delay
+            } else {
+                this.first_delay
+            };
+            if !delay.is_zero() {
                 let sleep = this
                     .sleep
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep(delay)));
@@ -83,7 +91,7 @@ impl Body for ReplyBody {
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            this.guard.done();
+            this.guard.cut();
             return Poll::Ready(Some(Err(io::Error::new(
                 io::ErrorKind::ConnectionAborted,
                 "mock: drop_after",

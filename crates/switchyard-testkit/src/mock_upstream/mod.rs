@@ -17,11 +17,15 @@
 //! ```
 
 mod body;
+mod random;
 mod recorded;
 mod render;
 mod reply;
 mod server;
 mod shared;
+
+#[cfg(test)]
+mod hooks_tests;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,7 +36,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use recorded::RecordedCall;
+pub use recorded::{Completion, RecordedCall};
 pub use reply::Reply;
 
 use shared::Shared;
@@ -53,11 +57,26 @@ impl MockUpstream {
     /// # Panics
     /// If no loopback port can be bound: nothing a test could do about it.
     pub async fn start() -> MockUpstream {
+        Self::start_with(Shared::default()).await
+    }
+
+    /// Like [`start`](Self::start), with a name put in the ids of its
+    /// [`Reply::ok`] answers: `chatcmpl-mock-{name}-{serial}` (`cmpl-` for text
+    /// completions). A test then knows which mock, and which call
+    /// ([`Completion::serial`]), produced an answer the proxy passed through.
+    ///
+    /// # Panics
+    /// As [`start`](Self::start).
+    pub async fn start_named(name: &str) -> MockUpstream {
+        Self::start_with(Shared::with_name(name)).await
+    }
+
+    async fn start_with(shared: Shared) -> MockUpstream {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("mock upstream: bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("mock upstream: local address");
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(shared);
         let stop = CancellationToken::new();
         let tracker = TaskTracker::new();
         let app = server::router(shared.clone());
@@ -113,6 +132,36 @@ impl MockUpstream {
     /// Calls being served now: from the handler's start to the end of the response body.
     pub fn in_flight(&self) -> usize {
         self.shared.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// The most calls that were in flight at once, since the start or the last
+    /// [`reset_max_in_flight`](Self::reset_max_in_flight).
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Restarts [`max_in_flight`](Self::max_in_flight) from the current in-flight count.
+    pub fn reset_max_in_flight(&self) {
+        self.shared
+            .max_in_flight
+            .store(self.in_flight(), Ordering::SeqCst);
+    }
+
+    /// Responses sent in full, in the order they ended: not those cut by
+    /// [`Reply::drop_after`], nor those whose client went away first (a proxy
+    /// timeout during [`Reply::delay`], say). With [`Reply::random`], this is the
+    /// log to check a proxy's successes against.
+    pub fn completions(&self) -> Vec<Completion> {
+        self.shared.completions()
+    }
+
+    /// How many responses with this status were sent in full.
+    pub fn completed_with_status(&self, status: u16) -> usize {
+        self.shared
+            .completions()
+            .iter()
+            .filter(|c| c.status == status)
+            .count()
     }
 
     /// Calls whose client went away before the response ended (a dropped stream,

@@ -52,3 +52,14 @@ pub(crate) fn azure_deployment(path: &str) -> Option<&str> {
         .next()
         .filter(|s| !s.is_empty())
 }
+
+/// A response the mock sent in full (not cut by the script, not abandoned by
+/// the client), as listed by [`MockUpstream::completions`](super::MockUpstream::completions) (`switchyard_testkit::mock_upstream::Completion`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Completion {
+    /// The call's serial number: 1 for the mock's first call. It also appears
+    /// in the ids of [`Reply::ok`](super::Reply::ok) answers (`chatcmpl-mock-{serial}`).
+    pub serial: u64,
+    /// The HTTP status sent.
+    pub status: u16,
+}

@@ -40,9 +40,19 @@ pub(crate) struct RequestView {
     pub(crate) model: String,
     /// Serial number of the call, for ids.
     pub(crate) serial: u64,
+    /// The mock's name, if started with one: also put in ids.
+    pub(crate) name: Option<String>,
 }
 
 impl RequestView {
+    /// `{prefix}-mock-{serial}`, or `{prefix}-mock-{name}-{serial}` for a named mock.
+    fn id(&self, prefix: &str) -> String {
+        match &self.name {
+            Some(name) => format!("{prefix}-mock-{name}-{}", self.serial),
+            None => format!("{prefix}-mock-{}", self.serial),
+        }
+    }
+
     pub(crate) fn wants_stream(&self) -> bool {
         self.body
             .get("stream")
@@ -127,7 +137,7 @@ fn usage(completion_tokens: usize) -> Value {
 
 fn chat_completion(req: &RequestView) -> Value {
     json!({
-        "id": format!("chatcmpl-mock-{}", req.serial),
+        "id": req.id("chatcmpl"),
         "object": "chat.completion",
         "created": now(),
         "model": req.model,
@@ -143,7 +153,7 @@ fn chat_completion(req: &RequestView) -> Value {
 }
 
 fn chat_chunks<'a>(req: &RequestView, pieces: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let id = format!("chatcmpl-mock-{}", req.serial);
+    let id = req.id("chatcmpl");
     let created = now();
     let chunk = |delta: Value, finish: Value| {
         json!({
@@ -177,7 +187,7 @@ fn chat_chunks<'a>(req: &RequestView, pieces: impl Iterator<Item = &'a str>) -> 
 
 fn text_completion(req: &RequestView) -> Value {
     json!({
-        "id": format!("cmpl-mock-{}", req.serial),
+        "id": req.id("cmpl"),
         "object": "text_completion",
         "created": now(),
         "model": req.model,
@@ -187,7 +197,7 @@ fn text_completion(req: &RequestView) -> Value {
 }
 
 fn text_chunks(req: &RequestView) -> Vec<String> {
-    let id = format!("cmpl-mock-{}", req.serial);
+    let id = req.id("cmpl");
     let created = now();
     let chunk = |text: &str, finish: Value| {
         json!({

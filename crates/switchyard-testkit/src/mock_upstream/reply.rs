@@ -1,22 +1,29 @@
 //! How the mock answers one call: a small builder, cloned for the default reply.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::random::RandomReply;
+
 /// A scripted answer. Build one with [`Reply::ok`], [`Reply::json`],
 /// [`Reply::error`], [`Reply::sse`] or [`Reply::chat_stream`], then adjust it
 /// with [`header`](Reply::header), [`delay`](Reply::delay),
-/// [`chunk_delay`](Reply::chunk_delay), [`drop_after`](Reply::drop_after) or
-/// [`hang`](Reply::hang).
+/// [`chunk_delay`](Reply::chunk_delay), [`first_chunk_delay`](Reply::first_chunk_delay),
+/// [`drop_after`](Reply::drop_after) or [`hang`](Reply::hang). For chaos tests,
+/// [`Reply::random`] picks one of several replies per call, reproducibly.
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub(crate) kind: ReplyKind,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) delay: Duration,
     pub(crate) chunk_delay: Duration,
+    pub(crate) first_chunk_delay: Duration,
     pub(crate) drop_after: Option<usize>,
     pub(crate) hang: bool,
+    /// Set by [`Reply::random`]: the actual reply is chosen per call.
+    pub(crate) random: Option<Arc<RandomReply>>,
 }
 
 /// What the body is made of; rendered per request so it can echo the model.
@@ -39,9 +46,64 @@ impl Reply {
             headers: Vec::new(),
             delay: Duration::ZERO,
             chunk_delay: Duration::ZERO,
+            first_chunk_delay: Duration::ZERO,
             drop_after: None,
             hang: false,
+            random: None,
         }
+    }
+
+    /// One of `choices`, picked per call with probability weight / total weight
+    /// (weights of 0 are never picked). The pick for the mock's `n`-th call
+    /// (1-based, counting every call the mock receives) depends only on `seed`
+    /// and `n`, so a run is reproducible whatever the timing. Use it as the
+    /// default ([`MockUpstream::set_default`](super::MockUpstream::set_default))
+    /// or push it. Modifiers set on the random reply itself (a header, a delay...)
+    /// apply on top of the choice.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use switchyard_testkit::Reply;
+    /// let chaos = Reply::random(7, vec![
+    ///     (70, Reply::ok()),
+    ///     (10, Reply::error(500, "boom")),
+    ///     (10, Reply::error(429, "slow down")),
+    ///     (5, Reply::ok().delay(Duration::from_secs(2))), // past a short timeout
+    ///     (5, Reply::ok().drop_after(0)),                 // connection dropped
+    /// ]);
+    /// # let _ = chaos;
+    /// ```
+    ///
+    /// # Panics
+    /// If no choice has a weight above 0.
+    pub fn random(seed: u64, choices: Vec<(u32, Reply)>) -> Self {
+        let mut reply = Self::ok();
+        reply.random = Some(Arc::new(RandomReply::new(seed, choices)));
+        reply
+    }
+
+    /// The concrete reply for the call with this serial: a random reply's pick
+    /// (recursively), with this reply's own modifiers laid over it.
+    pub(crate) fn resolve(self, serial: u64) -> Reply {
+        let Some(random) = self.random.clone() else {
+            return self;
+        };
+        let mut chosen = random.pick(serial).clone().resolve(serial);
+        chosen.headers.extend(self.headers);
+        if !self.delay.is_zero() {
+            chosen.delay = self.delay;
+        }
+        if !self.chunk_delay.is_zero() {
+            chosen.chunk_delay = self.chunk_delay;
+        }
+        if !self.first_chunk_delay.is_zero() {
+            chosen.first_chunk_delay = self.first_chunk_delay;
+        }
+        if self.drop_after.is_some() {
+            chosen.drop_after = self.drop_after;
+        }
+        chosen.hang |= self.hang;
+        chosen
     }
 
     /// A valid 200 answer for the endpoint hit, echoing the request's `model`
@@ -104,6 +166,14 @@ impl Reply {
     /// Waits this long between SSE events (0: all events written back to back).
     pub fn chunk_delay(mut self, delay: Duration) -> Self {
         self.chunk_delay = delay;
+        self
+    }
+
+    /// Waits this long after the response headers before the first body chunk
+    /// (the first SSE event): an upstream that answers at once but is slow to
+    /// start streaming.
+    pub fn first_chunk_delay(mut self, delay: Duration) -> Self {
+        self.first_chunk_delay = delay;
         self
     }
 

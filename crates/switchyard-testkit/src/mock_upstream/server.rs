@@ -91,7 +91,7 @@ async fn handle(shared: Arc<Shared>, endpoint: Endpoint, request: Request) -> Re
     let body = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(body) => body,
         Err(e) => {
-            guard.done();
+            guard.cut();
             return plain(
                 StatusCode::BAD_REQUEST,
                 &format!("mock: could not read body: {e}"),
@@ -114,7 +114,7 @@ async fn handle(shared: Arc<Shared>, endpoint: Endpoint, request: Request) -> Re
         body,
     });
 
-    let reply = shared.next_reply();
+    let reply = shared.next_reply(serial);
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
@@ -127,11 +127,12 @@ async fn handle(shared: Arc<Shared>, endpoint: Endpoint, request: Request) -> Re
         body: json,
         model,
         serial,
+        name: shared.name.clone(),
     };
     let rendered = render(&reply.kind, &view);
     let cut = reply.drop_after.is_some();
     if cut && !rendered.is_sse {
-        guard.done();
+        guard.cut();
         if let Some(ConnAbort(abort)) = parts.extensions.get::<ConnAbort>() {
             abort.cancel();
         }
@@ -142,7 +143,15 @@ async fn handle(shared: Arc<Shared>, endpoint: Endpoint, request: Request) -> Re
         // `n` events and never `[DONE]`, which is the last chunk.
         chunks.truncate(n.min(chunks.len().saturating_sub(1)));
     }
-    let body = ReplyBody::new(chunks, reply.chunk_delay, cut, !rendered.is_sse, guard);
+    guard.responding(serial, rendered.status);
+    let body = ReplyBody::new(
+        chunks,
+        reply.chunk_delay,
+        reply.first_chunk_delay,
+        cut,
+        !rendered.is_sse,
+        guard,
+    );
     let mut response = Response::new(Body::new(body));
     *response.status_mut() =
         StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::Notify;
 
-use super::recorded::RecordedCall;
+use super::recorded::{Completion, RecordedCall};
 use super::reply::Reply;
 
 /// Locks are held only for a push, a pop or a clone, never across `.await`.
@@ -16,7 +16,13 @@ pub(crate) struct Shared {
     default: Mutex<Reply>,
     calls: Mutex<Vec<RecordedCall>>,
     pub(crate) in_flight: AtomicUsize,
+    /// The highest `in_flight` seen since the start (or the last reset).
+    pub(crate) max_in_flight: AtomicUsize,
     pub(crate) cancelled: AtomicUsize,
+    /// Responses sent in full, in the order they ended.
+    completions: Mutex<Vec<Completion>>,
+    /// Set by `start_named`: put in response ids (`chatcmpl-mock-{name}-{serial}`).
+    pub(crate) name: Option<String>,
     serial: AtomicU64,
     /// Woken on every change, for [`MockUpstream::wait_until`](super::MockUpstream::wait_until).
     pub(crate) changed: Notify,
@@ -36,12 +42,23 @@ impl Shared {
         *lock(&self.default) = reply;
     }
 
-    /// The next scripted reply, else a clone of the default.
-    pub(crate) fn next_reply(&self) -> Reply {
-        if let Some(reply) = lock(&self.script).pop_front() {
-            return reply;
+    /// The next scripted reply, else a clone of the default; a random reply is
+    /// resolved for the call with this serial.
+    pub(crate) fn next_reply(&self, serial: u64) -> Reply {
+        let next = lock(&self.script).pop_front();
+        next.unwrap_or_else(|| lock(&self.default).clone())
+            .resolve(serial)
+    }
+
+    pub(crate) fn completions(&self) -> Vec<Completion> {
+        lock(&self.completions).clone()
+    }
+
+    pub(crate) fn with_name(name: &str) -> Self {
+        Self {
+            name: Some(name.to_owned()),
+            ..Self::default()
         }
-        lock(&self.default).clone()
     }
 
     /// Records a call and returns its serial number (1-based).
@@ -65,8 +82,10 @@ impl Shared {
 enum Outcome {
     /// Still being served: dropping the guard now means the client went away.
     Serving,
-    /// Fully sent, or cut short on purpose by the script (`drop_after`).
+    /// Fully sent (counted as a [`Completion`]).
     Done,
+    /// Cut short on purpose by the script (`drop_after`), or never answered.
+    Cut,
 }
 
 /// Counts a call in flight from the handler's start to the end of its response
@@ -76,21 +95,43 @@ enum Outcome {
 pub(crate) struct CallGuard {
     shared: Arc<Shared>,
     outcome: Outcome,
+    /// Serial and status of the response, once known.
+    response: Option<(u64, u16)>,
 }
 
 impl CallGuard {
     pub(crate) fn new(shared: Arc<Shared>) -> Self {
-        shared.in_flight.fetch_add(1, Ordering::SeqCst);
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
         shared.changed.notify_waiters();
         Self {
             shared,
             outcome: Outcome::Serving,
+            response: None,
         }
     }
 
-    /// The response was sent in full, or cut on purpose.
+    /// The call with this serial is answered with this status.
+    pub(crate) fn responding(&mut self, serial: u64, status: u16) {
+        self.response = Some((serial, status));
+    }
+
+    /// The response was sent in full.
     pub(crate) fn done(&mut self) {
+        if self.outcome != Outcome::Serving {
+            return;
+        }
         self.outcome = Outcome::Done;
+        if let Some((serial, status)) = self.response {
+            lock(&self.shared.completions).push(Completion { serial, status });
+        }
+    }
+
+    /// The response was cut on purpose, or never sent (not a cancellation).
+    pub(crate) fn cut(&mut self) {
+        if self.outcome == Outcome::Serving {
+            self.outcome = Outcome::Cut;
+        }
     }
 }
 
