@@ -9,6 +9,7 @@ use switchyard_providers::mock::MockProvider;
 use switchyard_providers::{BuiltProvider, Provider, ProviderSpec, build_provider};
 
 use crate::config::DeploymentConfig;
+use crate::cooldown::DeploymentCooldownConfig;
 use crate::strategy::CandidateSnapshot;
 
 /// `litellm_params` keys that configure LiteLLM itself rather than the
@@ -44,8 +45,6 @@ const CONFIG_ONLY_PARAMS: &[&str] = &[
     "vertex_project",
     "vertex_location",
     "vertex_credentials",
-    "mock_delay",
-    "mock_timeout",
     "cooldown_time",
     "stream_timeout",
     "timeout",
@@ -80,6 +79,12 @@ pub struct Deployment {
     pub(crate) snapshot: CandidateSnapshot,
     pub(crate) timeout: Option<Duration>,
     pub(crate) stream_timeout: Option<Duration>,
+    /// `order`: lower tiers are tried first.
+    pub order: Option<u32>,
+    /// `litellm_params.num_retries`: overrides the router's count for this deployment.
+    pub(crate) num_retries: Option<u32>,
+    pub(crate) max_parallel_requests: Option<u32>,
+    pub(crate) cooldown: DeploymentCooldownConfig,
 }
 
 impl Deployment {
@@ -139,6 +144,21 @@ impl Deployment {
             },
             timeout: p.timeout,
             stream_timeout: p.stream_timeout,
+            order: p.order,
+            num_retries: p.extra.get("num_retries").and_then(non_negative_int),
+            max_parallel_requests: p.max_parallel_requests,
+            cooldown: DeploymentCooldownConfig::from_deployment(cfg),
         })
     }
+}
+
+/// A count written as a number or a numeric string, as LiteLLM's loader accepts.
+fn non_negative_int(value: &serde_json::Value) -> Option<u32> {
+    match value {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|n| *n >= 0.0 && n.is_finite())
+    .map(|n| n as u32)
 }

@@ -43,31 +43,59 @@ pub enum RouterError {
         /// The group.
         model_group: String,
         /// Why none is available.
-        reason: String,
+        reason: Unavailable,
         /// When one will be again, if known.
         retry_after: Option<Duration>,
     },
-    /// Upstream attempts were made and the last one failed.
+    /// Upstream attempts were made and none succeeded.
     #[error("{}", describe_attempts(.attempts))]
     Upstream {
-        /// Every attempt, oldest first; never empty.
+        /// Every failed attempt, oldest first; never empty.
         attempts: Vec<Attempt>,
+        /// Fallback hops taken.
+        fallbacks: u32,
     },
+}
+
+/// Why no deployment of a group could take a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// Every deployment is cooling down after failures.
+    Cooldown,
+    /// Every deployment is at its `max_parallel_requests` and none freed up before the deadline.
+    ParallelLimit,
+}
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Unavailable::Cooldown => "All deployments are cooling down after failures.",
+            Unavailable::ParallelLimit => {
+                "All deployments are at their max_parallel_requests and none freed up before the request's deadline."
+            }
+        })
+    }
 }
 
 impl RouterError {
     /// The class that decides the HTTP status of an upstream failure.
     pub fn upstream_kind(&self) -> Option<ErrorKind> {
-        match self {
-            RouterError::Upstream { attempts } => attempts.last().map(|a| a.error.kind),
-            _ => None,
-        }
+        self.deciding_error().map(|e| e.kind)
     }
 
-    /// The last upstream error, if any.
-    pub fn last_upstream_error(&self) -> Option<&ProviderError> {
+    /// The error that decides the answer's status: the last failure of the
+    /// request's own model group. As in LiteLLM, when fallbacks fail too the
+    /// client gets the original group's error (every attempt is still named).
+    pub fn deciding_error(&self) -> Option<&ProviderError> {
         match self {
-            RouterError::Upstream { attempts } => attempts.last().map(|a| &a.error),
+            RouterError::Upstream { attempts, .. } => {
+                let first_group = &attempts.first()?.model_group;
+                attempts
+                    .iter()
+                    .rev()
+                    .find(|a| &a.model_group == first_group)
+                    .map(|a| &a.error)
+            }
             _ => None,
         }
     }

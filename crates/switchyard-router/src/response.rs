@@ -6,7 +6,7 @@ use futures::StreamExt;
 use switchyard_providers::{ByteStream, ProviderResponse};
 
 use crate::deployment::Deployment;
-use crate::error::RouterError;
+use crate::error::{Attempt, RouterError};
 
 /// A successful call, with the deployment that answered.
 #[derive(Debug)]
@@ -15,6 +15,12 @@ pub struct RoutedResponse {
     pub deployment: Arc<Deployment>,
     /// The answer: a complete JSON body or a stream of SSE events.
     pub body: ProviderResponse,
+    /// Attempts that failed before this answer, oldest first (fallback groups included).
+    pub failed_attempts: Vec<Attempt>,
+    /// Retries made in the group that answered.
+    pub retries: u32,
+    /// Fallback hops taken to reach that group.
+    pub fallbacks: u32,
 }
 
 impl RoutedResponse {

@@ -10,19 +10,20 @@ use rand::rngs::StdRng;
 use serde_json::value::RawValue;
 use switchyard_providers::client::{HttpClientOptions, build_http_client};
 use switchyard_providers::mock::MockProvider;
-use switchyard_providers::{
-    Endpoint, Provider, ProviderRequest, ProviderResponse, is_supported_provider,
-};
+use switchyard_providers::{Endpoint, Provider, ProviderResponse, is_supported_provider};
 use switchyard_types::RequestBody;
-use tracing::debug;
+use tokio::time::Instant;
 
 use crate::config::{Config, ConfigWarning, ModelGroupAlias};
+use crate::cooldown::{CooldownSettings, Cooldowns};
 use crate::deployment::Deployment;
-use crate::error::{Attempt, RouterError};
-use crate::request::{request_timeout, upstream_body, wants_mock};
+use crate::error::RouterError;
+use crate::fallback::{FallbackSettings, RequestFallbacks};
+use crate::request::request_timeout;
 use crate::response::RoutedResponse;
+use crate::retry::{self, CallPlan, RetrySettings, Success};
+use crate::slots::{SlotPermit, Slots, max_parallel_requests};
 use crate::state::{MemoryStore, StateStore};
-use crate::strategy::{CandidateSnapshot, simple_shuffle};
 
 /// LiteLLM's default `request_timeout`: 6000 seconds.
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(6000);
@@ -62,20 +63,25 @@ pub struct Router {
     inner: Arc<Inner>,
 }
 
+/// Everything a call reads; shared by clones of a [`Router`].
 #[derive(Debug)]
-struct Inner {
-    groups: HashMap<String, Vec<Arc<Deployment>>>,
+pub(crate) struct Inner {
+    pub(crate) groups: HashMap<String, Vec<Arc<Deployment>>>,
     aliases: HashMap<String, ModelGroupAlias>,
     /// Group names in config order, then visible aliases: what `/models` lists.
     listed_names: Vec<String>,
     warnings: Vec<ConfigWarning>,
-    store: Arc<dyn StateStore>,
+    pub(crate) store: Arc<dyn StateStore>,
     rng: Mutex<StdRng>,
-    mock: Arc<dyn Provider>,
-    router_defaults: Vec<(String, Box<RawValue>)>,
+    pub(crate) mock: Arc<dyn Provider>,
+    pub(crate) router_defaults: Vec<(String, Box<RawValue>)>,
+    pub(crate) retry: RetrySettings,
+    pub(crate) fallbacks: FallbackSettings,
+    pub(crate) cooldowns: Cooldowns,
+    pub(crate) slots: Slots,
     timeout: Option<Duration>,
     stream_timeout: Option<Duration>,
-    request_timeout: Duration,
+    pub(crate) request_timeout: Duration,
 }
 
 /// Builds a [`Router`]: from a [`Config`], with an optional state store, RNG seed and HTTP client.
@@ -178,6 +184,19 @@ impl RouterBuilder {
                 )
             })
             .collect();
+        let default_parallel = cfg.router_settings.default_max_parallel_requests;
+        let slots = Slots::new(groups.values().flatten().map(|d| {
+            (
+                d.id.as_str(),
+                max_parallel_requests(
+                    d.max_parallel_requests,
+                    d.snapshot.rpm,
+                    d.snapshot.tpm,
+                    default_parallel,
+                ),
+            )
+        }));
+        let store: Arc<dyn StateStore> = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let rng = match self.seed {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_os_rng(),
@@ -188,10 +207,14 @@ impl RouterBuilder {
                 aliases,
                 listed_names,
                 warnings,
-                store: self.store.unwrap_or_else(|| Arc::new(MemoryStore::new())),
+                cooldowns: Cooldowns::new(CooldownSettings::from_config(&cfg), Arc::clone(&store)),
+                store,
                 rng: Mutex::new(rng),
                 mock: Arc::new(MockProvider),
                 router_defaults,
+                retry: RetrySettings::from_config(&cfg),
+                fallbacks: FallbackSettings::from_config(&cfg),
+                slots,
                 timeout: cfg.router_settings.timeout,
                 stream_timeout: cfg.router_settings.stream_timeout,
                 request_timeout: cfg
@@ -243,7 +266,11 @@ impl Router {
 
     /// The deployments of a group (resolving aliases), empty when unknown.
     pub fn deployments(&self, model: &str) -> &[Arc<Deployment>] {
-        self.resolve(model).map(|(_, d)| d).unwrap_or(&[])
+        self.inner
+            .resolve_group(model)
+            .and_then(|g| self.inner.groups.get(g))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// The state store this router reads and writes.
@@ -271,11 +298,21 @@ impl Router {
         self.call(Endpoint::ImageGenerations, body).await
     }
 
-    /// Routes one request to one deployment of the group its `model` names.
+    /// Routes one request through its model group, retries and fallbacks.
     pub async fn call(
         &self,
         endpoint: Endpoint,
         body: RequestBody,
+    ) -> Result<RoutedResponse, RouterError> {
+        self.call_with(endpoint, body, CallOptions::default()).await
+    }
+
+    /// [`call`](Self::call) with options a transport may add (a deadline from a header).
+    pub async fn call_with(
+        &self,
+        endpoint: Endpoint,
+        body: RequestBody,
+        options: CallOptions,
     ) -> Result<RoutedResponse, RouterError> {
         let model = body
             .get_str("model")
@@ -283,146 +320,124 @@ impl Router {
                 message: "`model` is required and must be a string".into(),
                 param: Some("model".into()),
             })?;
-        let (group_name, deployments) =
-            self.resolve(&model)
-                .ok_or_else(|| RouterError::UnknownModel {
-                    requested: model.to_string(),
-                    available: self.inner.listed_names.clone(),
-                })?;
-        let stream = endpoint.can_stream() && body.get_bool("stream").unwrap_or(false);
-        let deployment = self.pick(group_name, deployments).await?;
-        debug!(model_group = group_name, deployment_id = %deployment.id, model = %deployment.model, "routing decision");
-        let mock = wants_mock(&body, &deployment);
-        let request = ProviderRequest {
+        let group = self
+            .inner
+            .resolve_group(&model)
+            .ok_or_else(|| RouterError::UnknownModel {
+                requested: model.to_string(),
+                available: self.inner.listed_names.clone(),
+            })?;
+        let request_timeout = request_timeout(&body);
+        let overall = options.timeout.or(request_timeout).or(self.inner.timeout);
+        let plan = CallPlan {
             endpoint,
-            body: upstream_body(&body, &deployment, &self.inner.router_defaults, mock).to_bytes(),
-            stream,
-            timeout: Some(self.attempt_timeout(&body, &deployment, stream)),
+            stream: endpoint.can_stream() && body.get_bool("stream").unwrap_or(false),
+            deadline: overall.map(|d| Instant::now() + d),
+            request_timeout,
+            num_retries: body
+                .get_f64("num_retries")
+                .filter(|n| *n >= 0.0)
+                .map(|n| n as u32),
+            fallbacks: RequestFallbacks::from_body(&body, group),
+            body: &body,
         };
-        let provider = if mock {
-            &self.inner.mock
-        } else {
-            &deployment.provider
-        };
-        let guard = InFlightGuard::acquire(&self.inner.store, &deployment.id).await;
-        match provider.send(request).await {
-            Ok(ProviderResponse::Complete(bytes)) => Ok(RoutedResponse {
-                deployment,
-                body: ProviderResponse::Complete(bytes),
-            }),
-            Ok(ProviderResponse::Stream(events)) => {
-                // The slot is held until the stream ends or its reader drops it.
+        let (success, trail) = retry::execute(&self.inner, group, &plan).await?;
+        let Success {
+            deployment,
+            response,
+            guard,
+            retries,
+        } = success;
+        let body = match response {
+            ProviderResponse::Complete(bytes) => ProviderResponse::Complete(bytes),
+            ProviderResponse::Stream(events) => {
+                // The slot and the in-flight count are held until the stream ends or its reader drops it.
                 let events = events.map(move |item| {
                     let _held = &guard;
                     item
                 });
-                Ok(RoutedResponse {
-                    deployment,
-                    body: ProviderResponse::Stream(events.boxed()),
-                })
+                ProviderResponse::Stream(events.boxed())
             }
-            Err(error) => Err(RouterError::Upstream {
-                attempts: vec![Attempt {
-                    deployment_id: deployment.id.clone(),
-                    model_group: group_name.to_owned(),
-                    error,
-                }],
-            }),
-        }
-    }
-
-    fn resolve(&self, model: &str) -> Option<(&str, &[Arc<Deployment>])> {
-        if let Some((name, deps)) = self.inner.groups.get_key_value(model) {
-            return Some((name.as_str(), deps.as_slice()));
-        }
-        let alias = self.inner.aliases.get(model)?;
-        let (name, deps) = self.inner.groups.get_key_value(&alias.model)?;
-        Some((name.as_str(), deps.as_slice()))
-    }
-
-    async fn pick(
-        &self,
-        group: &str,
-        deployments: &[Arc<Deployment>],
-    ) -> Result<Arc<Deployment>, RouterError> {
-        let ids: Vec<&str> = deployments.iter().map(|d| d.id.as_str()).collect();
-        // A store that cannot answer must not stop traffic: treat every deployment as healthy.
-        let cooling = self
-            .inner
-            .store
-            .cooldowns(&ids)
-            .await
-            .unwrap_or_else(|_| vec![None; ids.len()]);
-        let healthy: Vec<&Arc<Deployment>> = deployments
-            .iter()
-            .zip(&cooling)
-            .filter(|(_, c)| c.is_none())
-            .map(|(d, _)| d)
-            .collect();
-        if healthy.is_empty() {
-            let soonest = cooling.iter().flatten().min().copied();
-            return Err(RouterError::NoDeploymentAvailable {
-                model_group: group.to_owned(),
-                reason: "All deployments are cooling down.".into(),
-                retry_after: soonest,
-            });
-        }
-        let snapshots: Vec<CandidateSnapshot> = healthy.iter().map(|d| d.snapshot).collect();
-        let (index, weights) = {
-            let mut rng = self.inner.rng.lock().unwrap_or_else(|p| p.into_inner());
-            simple_shuffle(&snapshots, &mut *rng).expect("healthy is not empty")
         };
-        debug!(
-            model_group = group,
-            candidates = healthy.len(),
-            ?weights,
-            "simple-shuffle"
-        );
-        Ok(Arc::clone(healthy[index]))
+        Ok(RoutedResponse {
+            deployment,
+            body,
+            failed_attempts: trail.attempts,
+            retries,
+            fallbacks: trail.fallbacks,
+        })
+    }
+}
+
+/// Per-call options that do not come from the request body.
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// A deadline for the whole call (every attempt, backoff and fallback),
+    /// e.g. from the `x-switchyard-timeout` header. Wins over the body's `timeout`.
+    pub timeout: Option<Duration>,
+}
+
+impl Inner {
+    /// The group a model name or alias routes to.
+    pub(crate) fn resolve_group(&self, model: &str) -> Option<&str> {
+        if let Some((name, _)) = self.groups.get_key_value(model) {
+            return Some(name.as_str());
+        }
+        let alias = self.aliases.get(model)?;
+        self.groups
+            .get_key_value(&alias.model)
+            .map(|(name, _)| name.as_str())
     }
 
-    fn attempt_timeout(
-        &self,
-        body: &RequestBody,
-        deployment: &Deployment,
-        stream: bool,
-    ) -> Duration {
-        let from_deployment = if stream {
-            deployment.stream_timeout.or(deployment.timeout)
+    /// The routing RNG.
+    pub(crate) fn rng(&self) -> std::sync::MutexGuard<'_, StdRng> {
+        self.rng.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Per-attempt timeout: request, then deployment, then router, then
+    /// `litellm_settings.request_timeout` (streams prefer their `stream_timeout`s).
+    pub(crate) fn attempt_timeout(&self, plan: &CallPlan<'_>, deployment: &Deployment) -> Duration {
+        let (from_deployment, from_router) = if plan.stream {
+            (
+                deployment.stream_timeout.or(deployment.timeout),
+                self.stream_timeout.or(self.timeout),
+            )
         } else {
-            deployment.timeout
+            (deployment.timeout, self.timeout)
         };
-        let from_router = if stream {
-            self.inner.stream_timeout.or(self.inner.timeout)
-        } else {
-            self.inner.timeout
-        };
-        request_timeout(body)
+        plan.request_timeout
             .or(from_deployment)
             .or(from_router)
-            .unwrap_or(self.inner.request_timeout)
+            .unwrap_or(self.request_timeout)
     }
 }
 
-/// Counts a request as in flight on a deployment until dropped.
-struct InFlightGuard {
+/// Holds a call's in-flight count and parallel-request slot until dropped.
+#[derive(Debug)]
+pub(crate) struct CallGuard {
     store: Arc<dyn StateStore>,
     deployment_id: String,
+    _slot: SlotPermit,
 }
 
-impl InFlightGuard {
-    async fn acquire(store: &Arc<dyn StateStore>, deployment_id: &str) -> Self {
+impl CallGuard {
+    pub(crate) async fn acquire(
+        store: &Arc<dyn StateStore>,
+        deployment_id: &str,
+        slot: SlotPermit,
+    ) -> Self {
         if let Err(e) = store.incr_in_flight(deployment_id).await {
             tracing::warn!(error = %e, "could not count an in-flight request");
         }
         Self {
             store: Arc::clone(store),
             deployment_id: deployment_id.to_owned(),
+            _slot: slot,
         }
     }
 }
 
-impl Drop for InFlightGuard {
+impl Drop for CallGuard {
     fn drop(&mut self) {
         self.store.decr_in_flight(&self.deployment_id);
     }

@@ -74,7 +74,6 @@ fn full_example_warns_about_what_switchyard_skips() {
     let paths: Vec<&str> = loaded.warnings.iter().map(|w| w.path.as_str()).collect();
     for expected in [
         "router_settings.routing_strategy",
-        "router_settings.retry_policy",
         "router_settings.redis_host",
         "router_settings.provider_budget_config",
         "litellm_settings.json_logs",

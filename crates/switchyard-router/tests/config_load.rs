@@ -368,17 +368,13 @@ unknown_top: 1
     assert_eq!(
         warnings(&loaded),
         [
-            "model_list[0].litellm_params.order: parsed but not implemented by Switchyard yet",
             "model_list[0].litellm_params.tags: parsed but not implemented by Switchyard yet",
             "model_list[0].litellm_params.region_name: parsed but not implemented by Switchyard yet",
-            "model_list[0].litellm_params.max_parallel_requests: parsed but not implemented by Switchyard yet",
             "model_list[0].deployment_notes: unknown key; ignored",
             "router_settings.routing_strategy: routing strategy \"latency-based-routing\" is not implemented by Switchyard yet; simple-shuffle is used",
-            "router_settings.num_retries: parsed but not implemented by Switchyard yet",
             "router_settings.provider_budget_config: not implemented by Switchyard yet; ignored",
             "router_settings.polling_interval: not implemented by Switchyard yet; ignored",
             "router_settings.retry_policy.TypoRetries: unknown key; ignored",
-            "router_settings.retry_policy: parsed but not implemented by Switchyard yet",
             "router_settings.not_a_router_key: unknown key; ignored",
             "litellm_settings.drop_params: parsed but not implemented by Switchyard yet",
             "litellm_settings.json_logs: not implemented by Switchyard yet; ignored",

@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use switchyard_router::RouterError;
+use switchyard_router::{RouterError, Unavailable};
 use switchyard_types::ErrorBody;
 
 /// An error on its way to the client.
@@ -90,19 +90,22 @@ impl From<RouterError> for ApiError {
         match &err {
             RouterError::BadRequest { param, .. } => Self::bad_request(message, param.as_deref()),
             RouterError::UnknownModel { .. } => Self::bad_request(message, Some("model")),
-            RouterError::NoDeploymentAvailable { retry_after, .. } => {
-                let mut e = Self::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    message,
-                    "rate_limit_error",
-                    None,
-                );
+            RouterError::NoDeploymentAvailable {
+                retry_after,
+                reason,
+                ..
+            } => {
+                let kind = match reason {
+                    Unavailable::Cooldown => "all_deployments_in_cooldown",
+                    Unavailable::ParallelLimit => "rate_limit_error",
+                };
+                let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, message, kind, None);
                 e.retry_after_secs = retry_after.map(|d| d.as_secs_f64().ceil() as u64);
                 e
             }
             RouterError::Upstream { .. } => {
                 let last = err
-                    .last_upstream_error()
+                    .deciding_error()
                     .expect("an upstream error has attempts");
                 let status = StatusCode::from_u16(last.http_status())
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -5,39 +5,66 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::time::Duration;
 use switchyard_providers::{Endpoint, ProviderResponse};
-use switchyard_router::{Deployment, RoutedResponse};
+
+use switchyard_router::{CallOptions, Deployment, RoutedResponse};
 use switchyard_types::{ModelList, RequestBody};
 
 use crate::AppState;
 use crate::api_error::ApiError;
 use crate::logging::RouteInfo;
+use crate::route_headers;
 use crate::sse::SseOut;
 
 /// `POST /v1/chat/completions`.
-pub(crate) async fn chat_completions(State(state): State<AppState>, body: BodyResult) -> Response {
-    routed(state, Endpoint::ChatCompletions, body).await
+pub(crate) async fn chat_completions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: BodyResult,
+) -> Response {
+    routed(state, Endpoint::ChatCompletions, headers, body).await
 }
 
 /// `POST /v1/completions`.
-pub(crate) async fn completions(State(state): State<AppState>, body: BodyResult) -> Response {
-    routed(state, Endpoint::Completions, body).await
+pub(crate) async fn completions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: BodyResult,
+) -> Response {
+    routed(state, Endpoint::Completions, headers, body).await
 }
 
 /// `POST /v1/embeddings`.
-pub(crate) async fn embeddings(State(state): State<AppState>, body: BodyResult) -> Response {
-    routed(state, Endpoint::Embeddings, body).await
+pub(crate) async fn embeddings(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: BodyResult,
+) -> Response {
+    routed(state, Endpoint::Embeddings, headers, body).await
 }
 
 /// `POST /v1/images/generations`.
-pub(crate) async fn image_generations(State(state): State<AppState>, body: BodyResult) -> Response {
-    routed(state, Endpoint::ImageGenerations, body).await
+pub(crate) async fn image_generations(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: BodyResult,
+) -> Response {
+    routed(state, Endpoint::ImageGenerations, headers, body).await
 }
 
 /// The request body, or why axum could not read it (too large, broken connection).
 type BodyResult = Result<Bytes, BytesRejection>;
 
-async fn routed(state: AppState, endpoint: Endpoint, raw: BodyResult) -> Response {
+/// A whole-call deadline in seconds, beyond what LiteLLM offers.
+const TIMEOUT_HEADER: &str = "x-switchyard-timeout";
+
+async fn routed(
+    state: AppState,
+    endpoint: Endpoint,
+    headers: HeaderMap,
+    raw: BodyResult,
+) -> Response {
     let raw = match raw {
         Ok(raw) => raw,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -51,27 +78,50 @@ async fn routed(state: AppState, endpoint: Endpoint, raw: BodyResult) -> Respons
         Ok(body) => body,
         Err(e) => return ApiError::bad_request(e.to_string(), None).into_response(),
     };
-    match state.router.call(endpoint, body).await {
+    let options = match call_options(&headers) {
+        Ok(options) => options,
+        Err(error) => return error.into_response(),
+    };
+    match state.router.call_with(endpoint, body, options).await {
         Ok(answer) => answer_response(answer),
         Err(error) => {
-            let attempts = match &error {
-                switchyard_router::RouterError::Upstream { attempts } => attempts.len(),
-                _ => 0,
-            };
+            let mut headers = HeaderMap::new();
+            route_headers::insert_failure(&mut headers, &error);
             let mut response = ApiError::from(error).into_response();
-            if attempts > 0 {
-                response.headers_mut().insert(
-                    "x-litellm-attempted-retries",
-                    HeaderValue::from(attempts - 1),
-                );
-            }
+            response.headers_mut().extend(headers);
             response
         }
     }
 }
 
+fn call_options(headers: &HeaderMap) -> Result<CallOptions, ApiError> {
+    let Some(value) = headers.get(TIMEOUT_HEADER) else {
+        return Ok(CallOptions::default());
+    };
+    let seconds = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                format!("{TIMEOUT_HEADER} must be a positive number of seconds"),
+                None,
+            )
+        })?;
+    Ok(CallOptions {
+        timeout: Some(Duration::from_secs_f64(seconds)),
+    })
+}
+
 fn answer_response(answer: RoutedResponse) -> Response {
-    let RoutedResponse { deployment, body } = answer;
+    let RoutedResponse {
+        deployment,
+        body,
+        failed_attempts,
+        retries,
+        fallbacks,
+    } = answer;
     let mut response = match body {
         ProviderResponse::Complete(bytes) => {
             let mut r = Response::new(Body::from(bytes));
@@ -94,6 +144,13 @@ fn answer_response(answer: RoutedResponse) -> Response {
     };
     *response.status_mut() = StatusCode::OK;
     insert_litellm_headers(response.headers_mut(), &deployment);
+    route_headers::insert_success(
+        response.headers_mut(),
+        &failed_attempts,
+        (&deployment.model_group, &deployment.id),
+        retries,
+        fallbacks,
+    );
     response.extensions_mut().insert(RouteInfo {
         model_group: deployment.model_group.clone(),
         deployment_id: deployment.id.clone(),

@@ -8,6 +8,7 @@ mod api_error;
 mod auth;
 mod handlers;
 mod logging;
+mod route_headers;
 mod sse;
 
 use std::future::Future;

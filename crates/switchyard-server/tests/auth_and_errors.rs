@@ -13,6 +13,10 @@ model_list:
     litellm_params: {{ model: openai/gpt-4o, api_base: {url}, api_key: sk-upstream-secret }}
 general_settings:
   master_key: sk-master-1234
+router_settings:
+  # These tests look at one upstream answer each; retries and cooldowns have their own tests.
+  num_retries: 0
+  disable_cooldowns: true
 "#,
         url = mock.url()
     )

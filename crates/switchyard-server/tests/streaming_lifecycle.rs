@@ -8,7 +8,7 @@ use switchyard_testkit::{MockUpstream, ProxyHarness, Reply};
 
 fn config(mock: &MockUpstream) -> String {
     format!(
-        "model_list:\n  - model_name: gpt-4o\n    litellm_params: {{ model: openai/gpt-4o, api_base: {}, api_key: k }}\n",
+        "model_list:\n  - model_name: gpt-4o\n    litellm_params: {{ model: openai/gpt-4o, api_base: {}, api_key: k }}\nrouter_settings:\n  num_retries: 0\n",
         mock.url()
     )
 }

@@ -1,0 +1,373 @@
+//! The one place calls are retried and fall back.
+//!
+//! A request runs through a chain of model groups: its own group first, then
+//! fallback groups, depth first (each target with its own retries and its own
+//! fallbacks, each group at most once, at most `max_fallbacks` hops). Inside a
+//! group, deployments are tried by `order` tier (lowest first); inside a tier,
+//! a failed attempt is retried on a fresh pick while the error class earns
+//! retries, immediately when another healthy deployment exists, else after a
+//! backoff. One deadline bounds every attempt, wait and sleep of the request.
+//!
+//! Nothing here runs after a stream's first event: providers return a stream
+//! only once it has started, and from then on it belongs to the caller.
+
+mod backoff;
+mod policy;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use switchyard_providers::{Endpoint, ErrorKind, ProviderError, ProviderRequest, ProviderResponse};
+use switchyard_types::RequestBody;
+use tokio::time::Instant;
+use tracing::debug;
+
+pub use policy::RetryPolicy;
+pub(crate) use policy::RetrySettings;
+
+use crate::deployment::Deployment;
+use crate::error::{Attempt, RouterError};
+use crate::fallback::RequestFallbacks;
+use crate::request::{upstream_body, wants_mock};
+use crate::router::{CallGuard, Inner};
+
+/// What one request asks of the retry loop.
+pub(crate) struct CallPlan<'a> {
+    pub(crate) endpoint: Endpoint,
+    pub(crate) body: &'a RequestBody,
+    pub(crate) stream: bool,
+    /// Bounds every attempt, wait and sleep together.
+    pub(crate) deadline: Option<Instant>,
+    /// The request's own `timeout`: also the per-attempt timeout.
+    pub(crate) request_timeout: Option<Duration>,
+    pub(crate) num_retries: Option<u32>,
+    pub(crate) fallbacks: RequestFallbacks,
+}
+
+/// A successful attempt and how the request got there.
+pub(crate) struct Success {
+    pub(crate) deployment: Arc<Deployment>,
+    pub(crate) response: ProviderResponse,
+    pub(crate) guard: CallGuard,
+    /// Retries made in the group that answered.
+    pub(crate) retries: u32,
+}
+
+/// Everything tried so far, for the final error and the route header.
+#[derive(Debug, Default)]
+pub(crate) struct Trail {
+    pub(crate) attempts: Vec<Attempt>,
+    pub(crate) fallbacks: u32,
+    visited: HashSet<String>,
+}
+
+/// Why a group gave up.
+enum GroupFailure {
+    /// An upstream attempt failed (the last one's error).
+    Upstream(ProviderError),
+    /// No deployment could be tried (all cooling, all full until the deadline).
+    Unavailable(RouterError),
+}
+
+impl GroupFailure {
+    /// The class that decides which fallbacks apply. An unavailable group is
+    /// a rate limit, as LiteLLM's `RouterRateLimitError` is.
+    fn kind(&self) -> ErrorKind {
+        match self {
+            GroupFailure::Upstream(e) => e.kind,
+            GroupFailure::Unavailable(_) => ErrorKind::RateLimit,
+        }
+    }
+}
+
+/// Runs a request through its group and fallbacks.
+pub(crate) async fn execute(
+    inner: &Inner,
+    group: &str,
+    plan: &CallPlan<'_>,
+) -> Result<(Success, Trail), RouterError> {
+    let mut trail = Trail::default();
+    match run_group_chain(inner, group, plan, &mut trail).await {
+        Ok(success) => Ok((success, trail)),
+        Err(GroupFailure::Unavailable(e)) if trail.attempts.is_empty() => Err(e),
+        // Every attempt is named; the status is the first group's (see `RouterError::Upstream`).
+        Err(_) => Err(RouterError::Upstream {
+            attempts: trail.attempts,
+            fallbacks: trail.fallbacks,
+        }),
+    }
+}
+
+fn run_group_chain<'a>(
+    inner: &'a Inner,
+    group: &'a str,
+    plan: &'a CallPlan<'_>,
+    trail: &'a mut Trail,
+) -> BoxFuture<'a, Result<Success, GroupFailure>> {
+    Box::pin(async move {
+        trail.visited.insert(group.to_owned());
+        let failure = match run_group(inner, group, plan, trail).await {
+            Ok(success) => return Ok(success),
+            Err(failure) => failure,
+        };
+        if plan.fallbacks.disabled {
+            return Err(failure);
+        }
+        let targets: Vec<String> = inner
+            .fallbacks
+            .targets(group, failure.kind(), &plan.fallbacks)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        for target in targets {
+            if trail.fallbacks >= inner.fallbacks.max_fallbacks || deadline_passed(plan.deadline) {
+                break;
+            }
+            if trail.visited.contains(&target) {
+                continue;
+            }
+            let Some(target) = inner.resolve_group(&target) else {
+                tracing::warn!(model_group = group, fallback = %target, "fallback names an unknown model group");
+                continue;
+            };
+            trail.fallbacks += 1;
+            debug!(
+                from = group,
+                to = target,
+                hop = trail.fallbacks,
+                "falling back"
+            );
+            if let Ok(success) = run_group_chain(inner, target, plan, trail).await {
+                return Ok(success);
+            }
+        }
+        Err(failure)
+    })
+}
+
+/// Tries one group: order tiers lowest first, retries within a tier.
+async fn run_group(
+    inner: &Inner,
+    group: &str,
+    plan: &CallPlan<'_>,
+    trail: &mut Trail,
+) -> Result<Success, GroupFailure> {
+    let deployments = inner
+        .groups
+        .get(group)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut spent_tiers: Vec<Option<u32>> = Vec::new();
+    let mut retries_in_tier = 0u32;
+    let mut last_error: Option<ProviderError> = None;
+    loop {
+        let picked = match inner
+            .pick(group, deployments, &spent_tiers, plan.deadline)
+            .await
+        {
+            Ok(picked) => picked,
+            Err(unavailable) => {
+                return Err(match last_error {
+                    Some(e) => GroupFailure::Upstream(e),
+                    None => GroupFailure::Unavailable(unavailable),
+                });
+            }
+        };
+        let deployment = picked.deployment;
+        let tier = deployment.order;
+        let outcome = attempt(inner, &deployment, plan, picked.guard).await;
+        let error = match outcome {
+            Ok((response, guard)) => {
+                inner.cooldowns.record_success(&deployment.id).await;
+                return Ok(Success {
+                    deployment,
+                    response,
+                    guard,
+                    retries: retries_in_tier,
+                });
+            }
+            Err(error) => error,
+        };
+        debug!(model_group = group, deployment_id = %deployment.id, kind = ?error.kind, status = ?error.status, "attempt failed");
+        if let Some(cooled) = inner
+            .cooldowns
+            .record_failure(
+                &deployment.id,
+                &deployment.cooldown,
+                &error,
+                deployments.len(),
+            )
+            .await
+        {
+            debug!(deployment_id = %deployment.id, seconds = cooled.as_secs_f64(), "deployment cooling down");
+        }
+        trail.attempts.push(Attempt {
+            deployment_id: deployment.id.clone(),
+            model_group: group.to_owned(),
+            error: error.clone(),
+        });
+
+        if deadline_passed(plan.deadline) {
+            return Err(GroupFailure::Upstream(error));
+        }
+        let allowed = if should_retry(inner, group, &error, deployments.len()) {
+            let requested = plan.num_retries.or(deployment.num_retries);
+            inner.retry.allowed(group, error.kind, requested)
+        } else {
+            0
+        };
+        if retries_in_tier < allowed {
+            let sleep = if inner
+                .has_other_healthy(deployments, &deployment, &spent_tiers)
+                .await
+            {
+                Duration::ZERO
+            } else {
+                let mut rng = inner.rng();
+                backoff::backoff(
+                    retries_in_tier,
+                    error.retry_after,
+                    inner.retry.min_backoff,
+                    &mut *rng,
+                )
+            };
+            if !sleep.is_zero() {
+                if plan.deadline.is_some_and(|d| Instant::now() + sleep >= d) {
+                    // Sleeping would outlive the request: give up now rather than time out asleep.
+                    return Err(GroupFailure::Upstream(error));
+                }
+                debug!(
+                    model_group = group,
+                    seconds = sleep.as_secs_f64(),
+                    "backing off before retrying"
+                );
+                tokio::time::sleep(sleep).await;
+            }
+            retries_in_tier += 1;
+            last_error = Some(error);
+            continue;
+        }
+        // This tier is spent; a higher `order` tier of the same group is the first fallback.
+        let more_tiers = deployments
+            .iter()
+            .any(|d| d.order != tier && !spent_tiers.contains(&d.order));
+        if more_tiers && crate::fallback::triggers_generic_fallbacks(error.kind) {
+            spent_tiers.push(tier);
+            retries_in_tier = 0;
+            last_error = Some(error);
+            continue;
+        }
+        return Err(GroupFailure::Upstream(error));
+    }
+}
+
+/// Whether this failure may be retried in its group at all (the count comes from the policy).
+fn should_retry(inner: &Inner, group: &str, error: &ProviderError, group_size: usize) -> bool {
+    match error.kind {
+        ErrorKind::ContextWindowExceeded if inner.fallbacks.has_context_window(group) => false,
+        ErrorKind::ContentPolicyViolation if inner.fallbacks.has_content_policy(group) => false,
+        // Another deployment may hold a valid key; the same one will not.
+        ErrorKind::Authentication | ErrorKind::PermissionDenied => group_size > 1,
+        kind => kind.is_retryable() || inner.retry.has_policy_for(group, kind),
+    }
+}
+
+/// One upstream call on one deployment.
+async fn attempt(
+    inner: &Inner,
+    deployment: &Arc<Deployment>,
+    plan: &CallPlan<'_>,
+    guard: CallGuard,
+) -> Result<(ProviderResponse, CallGuard), ProviderError> {
+    let mock = wants_mock(plan.body, deployment);
+    let timeout = inner.attempt_timeout(plan, deployment);
+    let timeout = match plan.deadline {
+        Some(deadline) => {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(deadline_error());
+            }
+            timeout.min(left)
+        }
+        None => timeout,
+    };
+    let request = ProviderRequest {
+        endpoint: plan.endpoint,
+        body: upstream_body(plan.body, deployment, &inner.router_defaults, mock).to_bytes(),
+        stream: plan.stream,
+        timeout: Some(timeout),
+    };
+    let provider = if mock {
+        &inner.mock
+    } else {
+        &deployment.provider
+    };
+    debug!(deployment_id = %deployment.id, model = %deployment.model, timeout_s = timeout.as_secs_f64(), "calling upstream");
+    let response = provider.send(request).await?;
+    if let ProviderResponse::Complete(body) = &response
+        && inner.fallbacks.has_content_policy(&deployment.model_group)
+        && finished_by_content_filter(body)
+    {
+        return Err(ProviderError::new(
+            ErrorKind::ContentPolicyViolation,
+            provider.name(),
+            "the response was stopped by a content filter (finish_reason: content_filter)",
+        ));
+    }
+    Ok((response, guard))
+}
+
+fn deadline_error() -> ProviderError {
+    ProviderError::new(
+        ErrorKind::Timeout,
+        "router",
+        "the request deadline passed before the call could be made",
+    )
+}
+
+fn deadline_passed(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| Instant::now() >= d)
+}
+
+/// A 200 whose choices ended with `finish_reason: content_filter`.
+fn finished_by_content_filter(body: &[u8]) -> bool {
+    if memchr::memmem::find(body, b"content_filter").is_none() {
+        return false;
+    }
+    #[derive(serde::Deserialize)]
+    struct Choice {
+        finish_reason: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Body {
+        #[serde(default)]
+        choices: Vec<Choice>,
+    }
+    serde_json::from_slice::<Body>(body)
+        .map(|b| {
+            b.choices
+                .iter()
+                .any(|c| c.finish_reason.as_deref() == Some("content_filter"))
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_filter_is_read_from_the_choices() {
+        assert!(finished_by_content_filter(
+            br#"{"choices":[{"finish_reason":"content_filter"}]}"#
+        ));
+        assert!(!finished_by_content_filter(
+            br#"{"choices":[{"finish_reason":"stop","message":{"content":"content_filter"}}]}"#
+        ));
+        assert!(!finished_by_content_filter(
+            br#"{"choices":[{"finish_reason":"stop"}]}"#
+        ));
+    }
+}
