@@ -253,7 +253,10 @@ async fn run_group(
         let more_tiers = deployments
             .iter()
             .any(|d| d.order != tier && !spent_tiers.contains(&d.order));
-        if more_tiers && crate::fallback::triggers_generic_fallbacks(error.kind) {
+        let hops_left = trail.fallbacks < inner.fallbacks.max_fallbacks;
+        if more_tiers && hops_left && crate::fallback::triggers_generic_fallbacks(error.kind) {
+            // Counted as a fallback hop, as the response header reports it.
+            trail.fallbacks += 1;
             spent_tiers.push(tier);
             retries_in_tier = 0;
             last_error = Some(error);
