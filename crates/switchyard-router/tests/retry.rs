@@ -292,7 +292,10 @@ router_settings:
         ["primary", "primary"],
         "order 1 gets its retries first"
     );
-    assert_eq!(answer.fallbacks, 1, "moving to the next order tier is a fallback hop");
+    assert_eq!(
+        answer.fallbacks, 1,
+        "moving to the next order tier is a fallback hop"
+    );
 }
 
 #[tokio::test(start_paused = true)]

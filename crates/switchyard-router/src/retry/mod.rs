@@ -191,7 +191,11 @@ async fn run_group(
             Err(error) => error,
         };
         debug!(model_group = group, deployment_id = %deployment.id, kind = ?error.kind, status = ?error.status, "attempt failed");
-        if let Some(cooled) = inner
+        // A timeout caused by the request's own deadline says nothing about the deployment.
+        let cut_by_deadline = error.kind == ErrorKind::Timeout && deadline_passed(plan.deadline);
+        if cut_by_deadline {
+            debug!(deployment_id = %deployment.id, "attempt cut short by the request deadline; not counted against the deployment");
+        } else if let Some(cooled) = inner
             .cooldowns
             .record_failure(
                 &deployment.id,
