@@ -141,6 +141,7 @@ impl Deployment {
                 weight: p.weight,
                 rpm: p.rpm,
                 tpm: p.tpm,
+                ..CandidateSnapshot::default()
             },
             timeout: p.timeout,
             stream_timeout: p.stream_timeout,

@@ -1,14 +1,21 @@
 //! Routing strategies: pure functions over a snapshot of eligible candidates.
 //!
-//! Eligibility (cooldowns, limits, pre-call checks) is decided before a
-//! strategy runs; a strategy only orders what it is given and does no IO.
+//! Eligibility (cooldowns, rpm/tpm limits, parallel limits, pre-call checks)
+//! is decided before a strategy runs; a strategy only chooses among what it is
+//! given, reads nothing but the snapshot, and does no IO. All the state a
+//! snapshot carries was read from the `StateStore` beforehand.
 
 mod simple_shuffle;
+
+use std::fmt;
+use std::sync::Arc;
+
+use rand::RngCore;
 
 pub use simple_shuffle::{ShuffleWeights, simple_shuffle};
 
 /// What a strategy may read about one candidate deployment.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct CandidateSnapshot {
     /// `litellm_params.weight`.
     pub weight: Option<f64>,
@@ -16,4 +23,52 @@ pub struct CandidateSnapshot {
     pub rpm: Option<u64>,
     /// `tpm` limit.
     pub tpm: Option<u64>,
+    /// Requests in flight on this deployment now.
+    pub in_flight: u64,
+    /// Requests counted in the current UTC minute.
+    pub rpm_used: u64,
+    /// Tokens counted (reserved or reconciled) in the current UTC minute.
+    pub tpm_used: u64,
+    /// Average of the recent latency samples (seconds, or seconds per
+    /// completion token when usage was known); `None` when never measured.
+    pub latency: Option<f64>,
+    /// `input_cost_per_token + output_cost_per_token` in USD; `None` when unknown.
+    pub cost_per_token: Option<f64>,
+}
+
+/// What a strategy may read about the request being routed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestSnapshot {
+    /// Estimated tokens this request will use: input tokens plus `max_tokens` when given.
+    pub tokens: u64,
+}
+
+/// A user-supplied strategy (LiteLLM's `CustomRoutingStrategyBase`).
+pub trait CustomStrategy: Send + Sync + fmt::Debug {
+    /// Returns the index of the chosen candidate (`None` only for an empty slice).
+    fn pick(&self, candidates: &[CandidateSnapshot], request: &RequestSnapshot, rng: &mut dyn RngCore) -> Option<usize>;
+}
+
+/// `router_settings.routing_strategy`, with LiteLLM's names.
+#[derive(Debug, Clone, Default)]
+pub enum RoutingStrategy {
+    /// `simple-shuffle`: weighted random.
+    #[default]
+    SimpleShuffle,
+    /// `least-busy`: fewest in-flight requests.
+    LeastBusy,
+    /// `usage-based-routing`: lowest current tpm among deployments under their limits.
+    UsageBased,
+    /// `usage-based-routing-v2`: same choice, LiteLLM's Redis-friendly variant.
+    UsageBasedV2,
+    /// `latency-based-routing`: lowest recent latency, random within a buffer.
+    LatencyBased {
+        /// `routing_strategy_args.lowest_latency_buffer`: pick at random among
+        /// candidates within `(1 + buffer) ×` the best latency.
+        lowest_latency_buffer: f64,
+    },
+    /// `cost-based-routing`: cheapest per token.
+    CostBased,
+    /// A strategy supplied through the library.
+    Custom(Arc<dyn CustomStrategy>),
 }
