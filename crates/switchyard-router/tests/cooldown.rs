@@ -468,7 +468,19 @@ impl StateStore for DownStore {
     fn in_flight(&self, _: &[&str]) -> BoxFuture<'_, Result<Vec<u64>, StateError>> {
         down()
     }
-    fn incr_window(&self, _: &str, _: u64, _: u64) -> BoxFuture<'_, Result<u64, StateError>> {
+    fn incr_window(&self, _: &str, _: u64, _: i64) -> BoxFuture<'_, Result<u64, StateError>> {
+        down()
+    }
+    fn push_latency(
+        &self,
+        _: &str,
+        _: f64,
+        _: usize,
+        _: Duration,
+    ) -> BoxFuture<'_, Result<(), StateError>> {
+        down()
+    }
+    fn latencies(&self, _: &[&str]) -> BoxFuture<'_, Result<Vec<Vec<f64>>, StateError>> {
         down()
     }
     fn get_windows(&self, _: &[&str], _: u64) -> BoxFuture<'_, Result<Vec<u64>, StateError>> {

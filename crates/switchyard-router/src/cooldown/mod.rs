@@ -309,7 +309,10 @@ impl Cooldowns {
         // Forgive per window, so each window's count and forgiveness expire together.
         for (window, n) in [(window, open_current), (previous_window, open_previous)] {
             if n > 0
-                && let Err(e) = self.store.incr_window(&forgiven, window, n).await
+                && let Err(e) = self
+                    .store
+                    .incr_window(&forgiven, window, i64::try_from(n).unwrap_or(i64::MAX))
+                    .await
             {
                 store_error(deployment_id, &e);
             }

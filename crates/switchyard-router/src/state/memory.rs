@@ -3,7 +3,7 @@
 //! No lock is held across an `.await`: every method does its work and
 //! returns a ready future.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ pub struct MemoryStore {
     // Only the current and previous minute are kept; older windows are dropped on write.
     windows: Mutex<HashMap<(String, u64), u64>>,
     cooldowns: Mutex<HashMap<String, Instant>>,
+    latencies: Mutex<HashMap<String, VecDeque<(Instant, f64)>>>,
 }
 
 impl MemoryStore {
@@ -62,12 +63,12 @@ impl StateStore for MemoryStore {
         &self,
         key: &str,
         window: u64,
-        by: u64,
+        by: i64,
     ) -> BoxFuture<'_, Result<u64, StateError>> {
         let mut map = lock(&self.windows);
         map.retain(|(_, w), _| *w + 1 >= window);
         let n = map.entry((key.to_owned(), window)).or_insert(0);
-        *n += by;
+        *n = n.saturating_add_signed(by);
         ready(Ok(*n)).boxed()
     }
 
@@ -80,6 +81,43 @@ impl StateStore for MemoryStore {
         let out = keys
             .iter()
             .map(|k| map.get(&((*k).to_owned(), window)).copied().unwrap_or(0))
+            .collect();
+        ready(Ok(out)).boxed()
+    }
+
+    fn push_latency(
+        &self,
+        deployment_id: &str,
+        seconds: f64,
+        max_samples: usize,
+        ttl: Duration,
+    ) -> BoxFuture<'_, Result<(), StateError>> {
+        let now = Instant::now();
+        let mut map = lock(&self.latencies);
+        let samples = map.entry(deployment_id.to_owned()).or_default();
+        samples.push_back((now, seconds));
+        while samples.len() > max_samples.max(1)
+            || samples
+                .front()
+                .is_some_and(|(t, _)| now.duration_since(*t) > ttl)
+        {
+            samples.pop_front();
+        }
+        ready(Ok(())).boxed()
+    }
+
+    fn latencies(
+        &self,
+        deployment_ids: &[&str],
+    ) -> BoxFuture<'_, Result<Vec<Vec<f64>>, StateError>> {
+        let map = lock(&self.latencies);
+        let out = deployment_ids
+            .iter()
+            .map(|id| {
+                map.get(*id)
+                    .map(|s| s.iter().map(|(_, v)| *v).collect())
+                    .unwrap_or_default()
+            })
             .collect();
         ready(Ok(out)).boxed()
     }
@@ -145,6 +183,33 @@ mod tests {
         );
         s.incr_window("a:rpm", 12, 1).await.unwrap();
         assert_eq!(s.get_windows(&["a:rpm"], 10).await.unwrap(), vec![0]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn latency_samples_keep_the_newest_within_ttl() {
+        let s = MemoryStore::new();
+        for v in [1.0, 2.0, 3.0] {
+            s.push_latency("a", v, 2, Duration::from_secs(60))
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            s.latencies(&["a", "b"]).await.unwrap(),
+            vec![vec![2.0, 3.0], vec![]]
+        );
+        tokio::time::advance(Duration::from_secs(61)).await;
+        s.push_latency("a", 9.0, 2, Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert_eq!(s.latencies(&["a"]).await.unwrap(), vec![vec![9.0]]);
+    }
+
+    #[tokio::test]
+    async fn negative_window_deltas_give_back_and_stop_at_zero() {
+        let s = MemoryStore::new();
+        s.incr_window("a:tpm", 5, 100).await.unwrap();
+        assert_eq!(s.incr_window("a:tpm", 5, -30).await.unwrap(), 70);
+        assert_eq!(s.incr_window("a:tpm", 5, -500).await.unwrap(), 0);
     }
 
     #[tokio::test(start_paused = true)]

@@ -32,12 +32,13 @@ pub trait StateStore: Send + Sync + fmt::Debug {
     /// Current in-flight counts, in the order asked.
     fn in_flight(&self, deployment_ids: &[&str]) -> BoxFuture<'_, Result<Vec<u64>, StateError>>;
 
-    /// Adds `by` to the counter `key` for the UTC minute `window`; returns the new value.
+    /// Adds `by` (negative to give back an over-estimate) to the counter `key`
+    /// for the UTC minute `window`; returns the new value, never below zero.
     fn incr_window(
         &self,
         key: &str,
         window: u64,
-        by: u64,
+        by: i64,
     ) -> BoxFuture<'_, Result<u64, StateError>>;
 
     /// Counters for the minute `window`, in the order asked (0 when unset).
@@ -53,6 +54,22 @@ pub trait StateStore: Send + Sync + fmt::Debug {
         deployment_id: &str,
         ttl: Duration,
     ) -> BoxFuture<'_, Result<(), StateError>>;
+
+    /// Records a latency sample for a deployment, keeping the newest `max_samples`
+    /// and dropping samples older than `ttl`.
+    fn push_latency(
+        &self,
+        deployment_id: &str,
+        seconds: f64,
+        max_samples: usize,
+        ttl: Duration,
+    ) -> BoxFuture<'_, Result<(), StateError>>;
+
+    /// Latency samples per deployment (oldest first), in the order asked.
+    fn latencies(
+        &self,
+        deployment_ids: &[&str],
+    ) -> BoxFuture<'_, Result<Vec<Vec<f64>>, StateError>>;
 
     /// Remaining cooldown per deployment, in the order asked (`None`: not cooling).
     fn cooldowns(
