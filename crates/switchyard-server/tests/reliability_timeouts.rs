@@ -282,3 +282,53 @@ async fn a_backoff_longer_than_the_deadline_is_not_slept() {
         answer.elapsed
     );
 }
+
+#[tokio::test]
+async fn litellm_settings_request_timeout_bounds_each_attempt() {
+    let slow = MockUpstream::start().await;
+    slow.set_default(Reply::ok().delay(Duration::from_secs(5)));
+    let proxy = start(&config(
+        &[dep("gpt", "a1", &slow, ""), dep("gpt", "a2", &slow, "")],
+        "router_settings:\n  num_retries: 1\nlitellm_settings:\n  request_timeout: 0.3\n",
+    ))
+    .await;
+
+    let answer = chat(&proxy, hello("gpt")).await;
+
+    assert_eq!(answer.status, 408, "{}", answer.text);
+    assert_eq!(slow.call_count(), 2);
+    assert!(
+        answer.elapsed >= Duration::from_millis(580)
+            && answer.elapsed < Duration::from_millis(1500),
+        "{:?}",
+        answer.elapsed
+    );
+}
+
+#[tokio::test]
+async fn a_deployment_timeout_wins_over_the_router_timeout_per_attempt() {
+    let slow = MockUpstream::start().await;
+    slow.set_default(Reply::ok().delay(Duration::from_secs(5)));
+    let proxy = start(&config(
+        &[
+            dep("gpt", "a1", &slow, "timeout: 0.3"),
+            dep("gpt", "a2", &slow, "timeout: 0.3"),
+        ],
+        "router_settings:\n  num_retries: 1\n  timeout: 3\n",
+    ))
+    .await;
+
+    let answer = chat(&proxy, hello("gpt")).await;
+
+    assert_eq!(answer.status, 408, "{}", answer.text);
+    assert_eq!(
+        slow.call_count(),
+        2,
+        "two 0.3 s attempts inside the 3 s deadline"
+    );
+    assert!(
+        answer.elapsed < Duration::from_millis(1500),
+        "{:?}",
+        answer.elapsed
+    );
+}
