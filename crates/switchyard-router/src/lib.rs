@@ -25,6 +25,7 @@ pub mod cooldown;
 mod deployment;
 mod error;
 mod fallback;
+pub mod pricing;
 mod request;
 mod response;
 mod retry;
