@@ -34,6 +34,7 @@ mod select;
 mod slots;
 pub mod state;
 pub mod strategy;
+pub mod tokens;
 
 pub use deployment::Deployment;
 pub use error::{Attempt, RouterError, Unavailable};
