@@ -10,6 +10,8 @@ use switchyard_providers::{BuiltProvider, Provider, ProviderSpec, build_provider
 
 use crate::config::DeploymentConfig;
 use crate::cooldown::DeploymentCooldownConfig;
+use crate::precall::deployment_region;
+use crate::pricing::{DeploymentPrice, PriceTable, deployment_price};
 use crate::strategy::CandidateSnapshot;
 
 /// `litellm_params` keys that configure LiteLLM itself rather than the
@@ -85,6 +87,14 @@ pub struct Deployment {
     pub(crate) num_retries: Option<u32>,
     pub(crate) max_parallel_requests: Option<u32>,
     pub(crate) cooldown: DeploymentCooldownConfig,
+    /// `litellm_params.tags`, for tag routing.
+    pub tags: Vec<String>,
+    /// `region_name`, or the region inferred from Vertex/Bedrock params.
+    pub region: Option<String>,
+    /// Context window: `model_info.max_input_tokens`, else the price table's.
+    pub max_input_tokens: Option<u64>,
+    /// Per-token prices (deployment overrides over the price table).
+    pub price: DeploymentPrice,
 }
 
 impl Deployment {
@@ -92,6 +102,7 @@ impl Deployment {
     pub(crate) fn from_config(
         cfg: &DeploymentConfig,
         client: &reqwest::Client,
+        prices: &PriceTable,
     ) -> Result<Self, String> {
         let p = &cfg.litellm_params;
         let spec = ProviderSpec {
@@ -128,6 +139,19 @@ impl Deployment {
                 )
             })
             .collect();
+        let info = &cfg.model_info;
+        // LiteLLM's docs set `base_model` in either place; model_info wins.
+        let base_model = info
+            .base_model
+            .as_deref()
+            .or_else(|| p.extra.get("base_model").and_then(|v| v.as_str()));
+        let price = deployment_price(
+            &p.model,
+            base_model,
+            (info.input_cost_per_token, info.output_cost_per_token),
+            prices,
+        );
+        let cost_per_token = price.routing_cost_per_token();
         Ok(Self {
             id: cfg.id.clone(),
             model_group: cfg.model_name.clone(),
@@ -141,6 +165,7 @@ impl Deployment {
                 weight: p.weight,
                 rpm: p.rpm,
                 tpm: p.tpm,
+                cost_per_token,
                 ..CandidateSnapshot::default()
             },
             timeout: p.timeout,
@@ -149,6 +174,10 @@ impl Deployment {
             num_retries: p.extra.get("num_retries").and_then(non_negative_int),
             max_parallel_requests: p.max_parallel_requests,
             cooldown: DeploymentCooldownConfig::from_deployment(cfg),
+            tags: p.tags.clone(),
+            region: deployment_region(p.region_name.as_deref(), &p.extra),
+            max_input_tokens: info.max_input_tokens.or(price.max_input_tokens),
+            price,
         })
     }
 }

@@ -64,12 +64,18 @@ pub enum Unavailable {
     Cooldown,
     /// Every deployment is at its `max_parallel_requests` and none freed up before the deadline.
     ParallelLimit,
+    /// Every deployment is at its rpm/tpm limit for the current minute.
+    RateLimited,
+    /// The group's priority queue is full, or the request's deadline passed while it waited in it.
+    QueueFull,
 }
 
 impl std::fmt::Display for Unavailable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Unavailable::Cooldown => "All deployments are cooling down after failures.",
+            Unavailable::QueueFull => "The priority queue for this model is full or the request's deadline passed while it waited.",
+            Unavailable::RateLimited => "All deployments are at their rpm/tpm limit for this minute.",
             Unavailable::ParallelLimit => {
                 "All deployments are at their max_parallel_requests and none freed up before the request's deadline."
             }

@@ -19,11 +19,15 @@ use crate::cooldown::{CooldownSettings, Cooldowns};
 use crate::deployment::Deployment;
 use crate::error::RouterError;
 use crate::fallback::{FallbackSettings, RequestFallbacks};
+use crate::pricing::PriceTable;
 use crate::request::request_timeout;
 use crate::response::RoutedResponse;
-use crate::retry::{self, CallPlan, RetrySettings, Success};
+use crate::retry::{self, CallPlan, RequestFacts, RetrySettings, Success};
+use crate::scheduler::{DEFAULT_MAX_QUEUE_DEPTH, Scheduler};
 use crate::slots::{SlotPermit, Slots, max_parallel_requests};
 use crate::state::{MemoryStore, StateStore};
+use crate::strategy::{LatencyArgs, RoutingStrategy};
+use crate::wildcard::{self, Pattern};
 
 /// LiteLLM's default `request_timeout`: 6000 seconds.
 const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(6000);
@@ -79,6 +83,20 @@ pub(crate) struct Inner {
     pub(crate) fallbacks: FallbackSettings,
     pub(crate) cooldowns: Cooldowns,
     pub(crate) slots: Slots,
+    pub(crate) strategy: RoutingStrategy,
+    pub(crate) scheduler: Scheduler,
+    /// `default_priority`: the priority of requests that name none.
+    pub(crate) default_priority: Option<u32>,
+    /// `enable_pre_call_checks`: context-window and region filters.
+    pub(crate) pre_call_checks: bool,
+    /// `enable_tag_filtering`.
+    pub(crate) tag_filtering: bool,
+    /// Model groups whose name holds a `*`.
+    wildcards: Vec<Pattern>,
+    /// Whether any routing rule reads the request's token count.
+    needs_tokens: bool,
+    /// Latency samples kept per deployment, and for how long.
+    pub(crate) latency_window: (usize, Duration),
     timeout: Option<Duration>,
     stream_timeout: Option<Duration>,
     pub(crate) request_timeout: Duration,
@@ -91,6 +109,8 @@ pub struct RouterBuilder {
     store: Option<Arc<dyn StateStore>>,
     seed: Option<u64>,
     client: Option<reqwest::Client>,
+    strategy: Option<RoutingStrategy>,
+    prices: Option<PriceTable>,
 }
 
 impl RouterBuilder {
@@ -118,6 +138,20 @@ impl RouterBuilder {
         self
     }
 
+    /// Uses this routing strategy instead of the config's `routing_strategy`
+    /// (the way to plug in a [`CustomStrategy`](crate::strategy::CustomStrategy)).
+    pub fn routing_strategy(mut self, strategy: RoutingStrategy) -> Self {
+        self.strategy = Some(strategy);
+        self
+    }
+
+    /// Uses this price table (e.g. a LiteLLM `model_prices_and_context_window.json`
+    /// merged over the built-in one) for costs and context windows.
+    pub fn price_table(mut self, prices: PriceTable) -> Self {
+        self.prices = Some(prices);
+        self
+    }
+
     /// Uses this HTTP client for upstream calls.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
@@ -130,6 +164,10 @@ impl RouterBuilder {
             .client
             .unwrap_or_else(|| build_http_client(&HttpClientOptions::default()));
         let cfg = self.config;
+        let prices = self
+            .prices
+            .as_ref()
+            .unwrap_or_else(|| PriceTable::builtin());
         let mut groups: HashMap<String, Vec<Arc<Deployment>>> = HashMap::new();
         let mut listed_names = Vec::new();
         let mut errors = Vec::new();
@@ -145,7 +183,7 @@ impl RouterBuilder {
                 });
                 continue;
             }
-            match Deployment::from_config(d, &client) {
+            match Deployment::from_config(d, &client, prices) {
                 Ok(dep) => {
                     let group = groups.entry(d.model_name.clone()).or_default();
                     if group.is_empty() {
@@ -196,6 +234,34 @@ impl RouterBuilder {
                 ),
             )
         }));
+        let rs = &cfg.router_settings;
+        let strategy = match self.strategy {
+            Some(s) => s,
+            None => RoutingStrategy::from_config(
+                rs.routing_strategy.as_deref(),
+                &rs.routing_strategy_args,
+            )
+            .map_err(|message| {
+                vec![BuildError {
+                    path: "router_settings.routing_strategy".into(),
+                    message,
+                }]
+            })?,
+        };
+        let latency = LatencyArgs::from_args(&rs.routing_strategy_args).unwrap_or_default();
+        let latency_window = (latency.max_latency_list_size, latency.ttl);
+        let pre_call_checks = rs.enable_pre_call_checks.unwrap_or(false);
+        let any_tpm = groups.values().flatten().any(|d| d.snapshot.tpm.is_some());
+        let needs_tokens = pre_call_checks
+            || any_tpm
+            || matches!(
+                strategy,
+                RoutingStrategy::UsageBased | RoutingStrategy::UsageBasedV2
+            );
+        let wildcards = groups
+            .keys()
+            .filter_map(|name| Pattern::parse(name))
+            .collect();
         let store: Arc<dyn StateStore> = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let rng = match self.seed {
             Some(seed) => StdRng::seed_from_u64(seed),
@@ -215,6 +281,14 @@ impl RouterBuilder {
                 retry: RetrySettings::from_config(&cfg),
                 fallbacks: FallbackSettings::from_config(&cfg),
                 slots,
+                strategy,
+                scheduler: Scheduler::new(DEFAULT_MAX_QUEUE_DEPTH),
+                default_priority: rs.default_priority,
+                pre_call_checks,
+                tag_filtering: rs.enable_tag_filtering.unwrap_or(false),
+                wildcards,
+                needs_tokens,
+                latency_window,
                 timeout: cfg.router_settings.timeout,
                 stream_timeout: cfg.router_settings.stream_timeout,
                 request_timeout: cfg
@@ -320,13 +394,13 @@ impl Router {
                 message: "`model` is required and must be a string".into(),
                 param: Some("model".into()),
             })?;
-        let group = self
-            .inner
-            .resolve_group(&model)
-            .ok_or_else(|| RouterError::UnknownModel {
-                requested: model.to_string(),
-                available: self.inner.listed_names.clone(),
-            })?;
+        let (group, wildcard_match) =
+            self.inner
+                .resolve_request_group(&model)
+                .ok_or_else(|| RouterError::UnknownModel {
+                    requested: model.to_string(),
+                    available: self.inner.listed_names.clone(),
+                })?;
         let request_timeout = request_timeout(&body);
         let overall = options.timeout.or(request_timeout).or(self.inner.timeout);
         let plan = CallPlan {
@@ -339,6 +413,7 @@ impl Router {
                 .filter(|n| *n >= 0.0)
                 .map(|n| n as u32),
             fallbacks: RequestFallbacks::from_body(&body, group),
+            facts: RequestFacts::read(&self.inner, endpoint, &model, &body, wildcard_match),
             body: &body,
         };
         let (success, trail) = retry::execute(&self.inner, group, &plan).await?;
@@ -387,6 +462,25 @@ impl Inner {
         self.groups
             .get_key_value(&alias.model)
             .map(|(name, _)| name.as_str())
+    }
+
+    /// Like [`resolve_group`](Self::resolve_group), then wildcard groups: the
+    /// group and, for a wildcard, the part of `model` its `*` matched.
+    pub(crate) fn resolve_request_group<'m>(
+        &self,
+        model: &'m str,
+    ) -> Option<(&str, Option<&'m str>)> {
+        if let Some(group) = self.resolve_group(model) {
+            return Some((group, None));
+        }
+        let (pattern, matched) = wildcard::best_match(&self.wildcards, model)?;
+        let (name, _) = self.groups.get_key_value(&pattern.group)?;
+        Some((name.as_str(), Some(matched)))
+    }
+
+    /// Whether the request's token count is needed (limits, usage routing, pre-call checks).
+    pub(crate) fn needs_tokens(&self) -> bool {
+        self.needs_tokens
     }
 
     /// The routing RNG.

@@ -344,7 +344,7 @@ model_list:
     litellm_params: {model: gpt-4o, order: 1, tags: [free], region_name: eu, max_parallel_requests: 4}
     deployment_notes: hi
 router_settings:
-  routing_strategy: latency-based-routing
+  routing_strategy: provider-budget-routing
   num_retries: 3
   provider_budget_config: {openai: {budget_limit: 10}}
   polling_interval: 5
@@ -368,10 +368,8 @@ unknown_top: 1
     assert_eq!(
         warnings(&loaded),
         [
-            "model_list[0].litellm_params.tags: parsed but not implemented by Switchyard yet",
-            "model_list[0].litellm_params.region_name: parsed but not implemented by Switchyard yet",
             "model_list[0].deployment_notes: unknown key; ignored",
-            "router_settings.routing_strategy: routing strategy \"latency-based-routing\" is not implemented by Switchyard yet; simple-shuffle is used",
+            "router_settings.routing_strategy: routing strategy \"provider-budget-routing\" is not implemented by Switchyard yet; simple-shuffle is used",
             "router_settings.provider_budget_config: not implemented by Switchyard yet; ignored",
             "router_settings.polling_interval: not implemented by Switchyard yet; ignored",
             "router_settings.retry_policy.TypoRetries: unknown key; ignored",
@@ -389,7 +387,10 @@ unknown_top: 1
         ]
     );
     let r = &loaded.config.router_settings;
-    assert_eq!(r.routing_strategy.as_deref(), Some("latency-based-routing"));
+    assert_eq!(
+        r.routing_strategy.as_deref(),
+        Some("provider-budget-routing")
+    );
     assert_eq!(r.retry_policy.get("RateLimitErrorRetries"), Some(&3));
     assert_eq!(loaded.config.litellm_settings.callbacks, ["langfuse"]);
 }

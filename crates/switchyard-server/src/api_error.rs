@@ -97,7 +97,9 @@ impl From<RouterError> for ApiError {
             } => {
                 let kind = match reason {
                     Unavailable::Cooldown => "all_deployments_in_cooldown",
-                    Unavailable::ParallelLimit => "rate_limit_error",
+                    Unavailable::ParallelLimit
+                    | Unavailable::RateLimited
+                    | Unavailable::QueueFull => "rate_limit_error",
                 };
                 let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, message, kind, None);
                 e.retry_after_secs = retry_after.map(|d| d.as_secs_f64().ceil() as u64);

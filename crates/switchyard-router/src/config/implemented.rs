@@ -26,6 +26,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "model_list.litellm_params.weight",
     "model_list.litellm_params.mock_response",
     "model_list.litellm_params.order",
+    "model_list.litellm_params.tags",
+    "model_list.litellm_params.region_name",
     "model_list.litellm_params.max_parallel_requests",
     "model_list.model_info.id",
     "model_list.model_info.base_model",
@@ -35,6 +37,10 @@ pub const IMPLEMENTED: &[&str] = &[
     "model_list.model_info.output_cost_per_token",
     // router_settings (`routing_strategy`: only `simple-shuffle`, checked where it is read)
     "router_settings.routing_strategy",
+    "router_settings.routing_strategy_args",
+    "router_settings.enable_pre_call_checks",
+    "router_settings.enable_tag_filtering",
+    "router_settings.default_priority",
     "router_settings.model_group_alias",
     "router_settings.set_verbose",
     "router_settings.debug_level",
@@ -69,8 +75,16 @@ pub const IMPLEMENTED: &[&str] = &[
     "general_settings.master_key",
 ];
 
-/// The routing strategy Switchyard implements; other valid names fall back to it.
-pub const IMPLEMENTED_ROUTING_STRATEGY: &str = "simple-shuffle";
+/// The routing strategies Switchyard implements; other valid LiteLLM names
+/// (`provider-budget-routing`, `lar1`) fall back to simple-shuffle with a warning.
+pub const IMPLEMENTED_ROUTING_STRATEGIES: &[&str] = &[
+    "simple-shuffle",
+    "least-busy",
+    "usage-based-routing",
+    "usage-based-routing-v2",
+    "latency-based-routing",
+    "cost-based-routing",
+];
 
 /// Whether Switchyard acts on the typed key `key` (e.g. `router_settings.retry_policy`).
 pub fn is_implemented(key: &str) -> bool {

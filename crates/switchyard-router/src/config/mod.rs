@@ -18,6 +18,6 @@ mod settings;
 mod validate;
 mod yaml;
 
-pub use implemented::{IMPLEMENTED, IMPLEMENTED_ROUTING_STRATEGY, is_implemented};
+pub use implemented::{IMPLEMENTED, IMPLEMENTED_ROUTING_STRATEGIES, is_implemented};
 pub use load::{load_file, load_str};
 pub use model::*;

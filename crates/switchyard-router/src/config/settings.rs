@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::implemented::IMPLEMENTED_ROUTING_STRATEGY;
+use super::implemented::IMPLEMENTED_ROUTING_STRATEGIES;
 use super::litellm_keys::{
     ALLOWED_FAILS_POLICY_KEYS, GENERAL_SETTINGS_KEYS, LITELLM_SETTINGS_KEYS, RETRY_POLICY_KEYS,
     ROUTER_SETTINGS_KEYS, ROUTING_STRATEGIES, contains,
@@ -196,7 +196,7 @@ pub(crate) fn read_general(r: &mut Reader<'_>, node: &Node, out: &mut GeneralSet
     );
 }
 
-/// `routing_strategy`: a LiteLLM name; only simple-shuffle is implemented, others fall back.
+/// `routing_strategy`: a LiteLLM name; the ones Switchyard lacks fall back to simple-shuffle.
 fn routing_strategy(r: &mut Reader<'_>, node: &Node, path: &str) -> Option<String> {
     let name = r.string(node, path)?;
     if !ROUTING_STRATEGIES.contains(&name.as_str()) {
@@ -208,11 +208,11 @@ fn routing_strategy(r: &mut Reader<'_>, node: &Node, path: &str) -> Option<Strin
                 ROUTING_STRATEGIES.join(", ")
             ),
         );
-    } else if name != IMPLEMENTED_ROUTING_STRATEGY {
+    } else if !IMPLEMENTED_ROUTING_STRATEGIES.contains(&name.as_str()) {
         r.warn(
             path,
             format!(
-                "routing strategy {} is not implemented by Switchyard yet; {IMPLEMENTED_ROUTING_STRATEGY} is used",
+                "routing strategy {} is not implemented by Switchyard yet; simple-shuffle is used",
                 quoted(&name)
             ),
         );

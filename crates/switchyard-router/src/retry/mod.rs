@@ -12,6 +12,7 @@
 //! only once it has started, and from then on it belongs to the caller.
 
 mod backoff;
+mod observe;
 mod policy;
 
 use std::collections::HashSet;
@@ -24,6 +25,7 @@ use switchyard_types::RequestBody;
 use tokio::time::Instant;
 use tracing::debug;
 
+pub(crate) use crate::request::RequestFacts;
 pub use policy::RetryPolicy;
 pub(crate) use policy::RetrySettings;
 
@@ -32,6 +34,7 @@ use crate::error::{Attempt, RouterError};
 use crate::fallback::RequestFallbacks;
 use crate::request::{upstream_body, wants_mock};
 use crate::router::{CallGuard, Inner};
+use crate::select::PickError;
 
 /// What one request asks of the retry loop.
 pub(crate) struct CallPlan<'a> {
@@ -44,6 +47,7 @@ pub(crate) struct CallPlan<'a> {
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) num_retries: Option<u32>,
     pub(crate) fallbacks: RequestFallbacks,
+    pub(crate) facts: RequestFacts,
 }
 
 /// A successful attempt and how the request got there.
@@ -163,12 +167,27 @@ async fn run_group(
     let mut retries_in_tier = 0u32;
     let mut last_error: Option<ProviderError> = None;
     loop {
-        let picked = match inner
-            .pick(group, deployments, &spent_tiers, plan.deadline)
-            .await
-        {
+        let picked = match plan.facts.priority {
+            Some(priority) => {
+                inner
+                    .pick_in_turn(group, deployments, &spent_tiers, plan, priority)
+                    .await
+            }
+            None => inner.pick(group, deployments, &spent_tiers, plan).await,
+        };
+        let picked = match picked {
             Ok(picked) => picked,
-            Err(unavailable) => {
+            Err(PickError::Precheck(error)) => {
+                // No deployment can take this request at all: named like an attempt, so the
+                // final error says why, and classified so context-window fallbacks apply.
+                trail.attempts.push(Attempt {
+                    deployment_id: "pre-call-check".to_owned(),
+                    model_group: group.to_owned(),
+                    error: error.clone(),
+                });
+                return Err(GroupFailure::Upstream(error));
+            }
+            Err(PickError::Unavailable(unavailable)) => {
                 return Err(match last_error {
                     Some(e) => GroupFailure::Upstream(e),
                     None => GroupFailure::Unavailable(unavailable),
@@ -176,11 +195,15 @@ async fn run_group(
             }
         };
         let deployment = picked.deployment;
+        let reserved = picked.reserved_tokens;
         let tier = deployment.order;
+        let started = Instant::now();
         let outcome = attempt(inner, &deployment, plan, picked.guard).await;
         let error = match outcome {
             Ok((response, guard)) => {
                 inner.cooldowns.record_success(&deployment.id).await;
+                let response =
+                    observe::success(inner, &deployment, response, started, reserved).await;
                 return Ok(Success {
                     deployment,
                     response,
@@ -191,6 +214,7 @@ async fn run_group(
             Err(error) => error,
         };
         debug!(model_group = group, deployment_id = %deployment.id, kind = ?error.kind, status = ?error.status, "attempt failed");
+        observe::failure(inner, &deployment, &error, reserved).await;
         // A timeout caused by the request's own deadline says nothing about the deployment.
         let cut_by_deadline = error.kind == ErrorKind::Timeout && deadline_passed(plan.deadline);
         if cut_by_deadline {
@@ -302,7 +326,14 @@ async fn attempt(
     };
     let request = ProviderRequest {
         endpoint: plan.endpoint,
-        body: upstream_body(plan.body, deployment, &inner.router_defaults, mock).to_bytes(),
+        body: upstream_body(
+            plan.body,
+            deployment,
+            &inner.router_defaults,
+            mock,
+            &plan.facts.upstream_model(deployment),
+        )
+        .to_bytes(),
         stream: plan.stream,
         timeout: Some(timeout),
     };

@@ -1,0 +1,113 @@
+//! What an attempt's outcome teaches the router: real token usage (replacing
+//! the reservation) and latency samples for latency-based routing.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use switchyard_providers::{ErrorKind, ProviderError, ProviderResponse};
+use tokio::time::Instant;
+
+use crate::deployment::Deployment;
+use crate::router::Inner;
+use crate::strategy::{RoutingStrategy, TIMEOUT_PENALTY_SECS};
+use crate::usage;
+
+/// Records a successful attempt. A stream is wrapped so its final usage event
+/// reconciles the reservation when it passes by.
+pub(super) async fn success(
+    inner: &Inner,
+    deployment: &Arc<Deployment>,
+    response: ProviderResponse,
+    started: Instant,
+    reserved: u64,
+) -> ProviderResponse {
+    let elapsed = started.elapsed().as_secs_f64();
+    match response {
+        ProviderResponse::Complete(body) => {
+            if reserved > 0
+                && let Some(actual) = usage::total_tokens(&body)
+            {
+                usage::reconcile(&*inner.store, &deployment.id, reserved, actual).await;
+            }
+            if tracks_latency(inner) {
+                // Seconds per completion token when usage is known, as LiteLLM measures it.
+                let sample = usage::completion_tokens(&body)
+                    .filter(|t| *t > 0)
+                    .map_or(elapsed, |t| elapsed / t as f64);
+                record_latency(inner, &deployment.id, sample).await;
+            }
+            ProviderResponse::Complete(body)
+        }
+        ProviderResponse::Stream(events) => {
+            if tracks_latency(inner) {
+                // A stream is measured by its time to first token: it has just arrived.
+                record_latency(inner, &deployment.id, elapsed).await;
+            }
+            if reserved == 0 {
+                return ProviderResponse::Stream(events);
+            }
+            let store = Arc::clone(&inner.store);
+            let id = deployment.id.clone();
+            let mut reconciled = false;
+            let events = events.then(move |item| {
+                let found = match (&item, reconciled) {
+                    (Ok(bytes), false) => usage_in_events(bytes),
+                    _ => None,
+                };
+                if found.is_some() {
+                    reconciled = true;
+                }
+                let store = Arc::clone(&store);
+                let id = id.clone();
+                async move {
+                    if let Some(actual) = found {
+                        usage::reconcile(&*store, &id, reserved, actual).await;
+                    }
+                    item
+                }
+            });
+            ProviderResponse::Stream(events.boxed())
+        }
+    }
+}
+
+/// Records a failed attempt: a timeout is LiteLLM's 1000 s latency sample; the reservation stays
+/// (LiteLLM counts failed calls' requests against rpm too) but its tokens are given back.
+pub(super) async fn failure(
+    inner: &Inner,
+    deployment: &Deployment,
+    error: &ProviderError,
+    reserved: u64,
+) {
+    if reserved > 0 {
+        usage::reconcile(&*inner.store, &deployment.id, reserved, 0).await;
+    }
+    if tracks_latency(inner) && error.kind == ErrorKind::Timeout {
+        record_latency(inner, &deployment.id, TIMEOUT_PENALTY_SECS).await;
+    }
+}
+
+fn tracks_latency(inner: &Inner) -> bool {
+    matches!(inner.strategy, RoutingStrategy::LatencyBased { .. })
+}
+
+async fn record_latency(inner: &Inner, deployment_id: &str, seconds: f64) {
+    let (max_samples, ttl) = inner.latency_window;
+    if let Err(e) = inner
+        .store
+        .push_latency(deployment_id, seconds, max_samples, ttl)
+        .await
+    {
+        tracing::warn!(error = %e, deployment_id, "cannot record a latency sample");
+    }
+}
+
+/// The `usage.total_tokens` of the event in `bytes` that carries one.
+fn usage_in_events(bytes: &Bytes) -> Option<u64> {
+    memchr::memmem::find(bytes, b"\"usage\"")?;
+    bytes
+        .split(|b| *b == b'\n')
+        .filter_map(|line| line.strip_prefix(b"data:"))
+        .find_map(|data| usage::total_tokens(data.trim_ascii()))
+}
