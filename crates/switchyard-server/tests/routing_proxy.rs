@@ -212,3 +212,24 @@ async fn the_priority_queue_serves_priority_0_before_5_when_capacity_frees() {
         .collect();
     assert_eq!(order, ["holder", "high", "low"]);
 }
+
+#[tokio::test]
+async fn a_counted_stream_asks_the_upstream_for_usage_without_showing_it_to_the_client() {
+    let mock = MockUpstream::start().await;
+    let yaml = format!(
+        "model_list:\n  - model_name: gpt\n    litellm_params: {{model: openai/gpt-4o, api_base: {}, api_key: k, tpm: 100000}}\n",
+        mock.url()
+    );
+    let proxy = ProxyHarness::start(&yaml).await.unwrap();
+    let mut body = hello("gpt");
+    body["stream"] = json!(true);
+    let text = post(&proxy, body.clone()).await.text().await.unwrap();
+    assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+    assert!(!text.contains("\"usage\""), "the client did not ask for usage: {text}");
+    assert_eq!(mock.calls()[0].json()["stream_options"], json!({"include_usage": true}));
+
+    // A client that asks for usage gets it, and its stream_options are left alone.
+    body["stream_options"] = json!({"include_usage": true});
+    let text = post(&proxy, body).await.text().await.unwrap();
+    assert!(text.contains("\"usage\""), "{text}");
+}

@@ -198,12 +198,19 @@ async fn run_group(
         let reserved = picked.reserved_tokens;
         let tier = deployment.order;
         let started = Instant::now();
-        let outcome = attempt(inner, &deployment, plan, picked.guard).await;
+        // Usage is being counted for a stream the client did not ask usage for: ask the
+        // upstream for its final usage event, and keep that event from the client.
+        let ask_usage = reserved > 0
+            && plan.stream
+            && !plan.body.contains("stream_options")
+            && !wants_mock(plan.body, &deployment);
+        let outcome = attempt(inner, &deployment, plan, picked.guard, ask_usage).await;
         let error = match outcome {
             Ok((response, guard)) => {
                 inner.cooldowns.record_success(&deployment.id).await;
                 let response =
-                    observe::success(inner, &deployment, response, started, reserved).await;
+                    observe::success(inner, &deployment, response, started, reserved, ask_usage)
+                        .await;
                 return Ok(Success {
                     deployment,
                     response,
@@ -311,6 +318,7 @@ async fn attempt(
     deployment: &Arc<Deployment>,
     plan: &CallPlan<'_>,
     guard: CallGuard,
+    ask_usage: bool,
 ) -> Result<(ProviderResponse, CallGuard), ProviderError> {
     let mock = wants_mock(plan.body, deployment);
     let timeout = inner.attempt_timeout(plan, deployment);
@@ -326,14 +334,22 @@ async fn attempt(
     };
     let request = ProviderRequest {
         endpoint: plan.endpoint,
-        body: upstream_body(
-            plan.body,
-            deployment,
-            &inner.router_defaults,
-            mock,
-            &plan.facts.upstream_model(deployment),
-        )
-        .to_bytes(),
+        body: {
+            let mut body = upstream_body(
+                plan.body,
+                deployment,
+                &inner.router_defaults,
+                mock,
+                &plan.facts.upstream_model(deployment),
+            );
+            if ask_usage {
+                body.set(
+                    "stream_options",
+                    &serde_json::json!({"include_usage": true}),
+                );
+            }
+            body.to_bytes()
+        },
         stream: plan.stream,
         timeout: Some(timeout),
     };

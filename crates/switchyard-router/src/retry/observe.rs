@@ -21,6 +21,7 @@ pub(super) async fn success(
     response: ProviderResponse,
     started: Instant,
     reserved: u64,
+    hide_usage_event: bool,
 ) -> ProviderResponse {
     let elapsed = started.elapsed().as_secs_f64();
     match response {
@@ -54,6 +55,12 @@ pub(super) async fn success(
                 let found = match (&item, reconciled) {
                     (Ok(bytes), false) => usage_in_events(bytes),
                     _ => None,
+                };
+                let item = match item {
+                    Ok(bytes) if hide_usage_event && found.is_some() => {
+                        Ok(without_usage_only_events(bytes))
+                    }
+                    other => other,
                 };
                 if found.is_some() {
                     reconciled = true;
@@ -110,4 +117,59 @@ fn usage_in_events(bytes: &Bytes) -> Option<u64> {
         .split(|b| *b == b'\n')
         .filter_map(|line| line.strip_prefix(b"data:"))
         .find_map(|data| usage::total_tokens(data.trim_ascii()))
+}
+
+/// Drops the usage-only event (`"choices": []` with `usage`) that the router asked
+/// for itself, keeping every other event byte for byte.
+fn without_usage_only_events(bytes: Bytes) -> Bytes {
+    let is_usage_only = |event: &[u8]| {
+        let Some(data) = event.strip_prefix(b"data:") else {
+            return false;
+        };
+        #[derive(serde::Deserialize)]
+        struct Event {
+            choices: Option<Vec<serde_json::Value>>,
+            usage: Option<serde_json::Value>,
+        }
+        serde_json::from_slice::<Event>(data.trim_ascii())
+            .is_ok_and(|e| e.usage.is_some() && e.choices.is_none_or(|c| c.is_empty()))
+    };
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest: &[u8] = &bytes;
+    while !rest.is_empty() {
+        let end = memchr::memmem::find(rest, b"\n\n").map_or(rest.len(), |i| i + 2);
+        let (event, tail) = rest.split_at(end);
+        if !is_usage_only(event.trim_ascii()) {
+            out.extend_from_slice(event);
+        }
+        rest = tail;
+    }
+    if out.len() == bytes.len() {
+        bytes
+    } else {
+        Bytes::from(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_usage_only_event_is_dropped() {
+        let input = Bytes::from_static(
+            b"data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: {\"choices\":[],\"usage\":{\"total_tokens\":9}}\n\n",
+        );
+        let out = without_usage_only_events(input);
+        assert_eq!(
+            &out[..],
+            b"data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n"
+        );
+        assert_eq!(
+            usage_in_events(&Bytes::from_static(
+                b"data: {\"choices\":[],\"usage\":{\"total_tokens\":9}}\n\n"
+            )),
+            Some(9)
+        );
+    }
 }
