@@ -27,6 +27,7 @@ mod error;
 mod fallback;
 mod precall;
 pub mod pricing;
+mod python;
 mod request;
 mod response;
 mod retry;

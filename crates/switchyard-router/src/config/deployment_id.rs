@@ -77,7 +77,7 @@ fn py_repr(node: &Node, out: &mut String) {
         Node::Bool(false) => out.push_str("False"),
         Node::Int(i) => out.push_str(&i.to_string()),
         Node::Float(f) => out.push_str(&py_float_repr(*f)),
-        Node::Str(s) => py_str_repr(s, out),
+        Node::Str(s) => crate::python::py_str_repr(s, out),
         Node::Seq(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -94,47 +94,13 @@ fn py_repr(node: &Node, out: &mut String) {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                py_str_repr(k, out);
+                crate::python::py_str_repr(k, out);
                 out.push_str(": ");
                 py_repr(v, out);
             }
             out.push('}');
         }
     }
-}
-
-/// Python's `repr(str)`: single quotes unless the text holds `'` and no `"`.
-fn py_str_repr(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || (0x7f..=0xa0).contains(&(c as u32)) => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if c.is_control() || matches!(c, '\u{ad}' | '\u{2028}' | '\u{2029}' | '\u{feff}') => {
-                if (c as u32) <= 0xffff {
-                    out.push_str(&format!("\\u{:04x}", c as u32));
-                } else {
-                    out.push_str(&format!("\\U{:08x}", c as u32));
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
 }
 
 /// Python's `json.dumps(value)` with its defaults (`ensure_ascii`, `", "` and `": "`).

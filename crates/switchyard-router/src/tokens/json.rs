@@ -67,7 +67,7 @@ impl<'a> Json<'a> {
             Json::Number(n) => {
                 let _ = write!(out, "{n}");
             }
-            Json::Str(s) => write_py_str_repr(s, out),
+            Json::Str(s) => crate::python::py_str_repr(s, out),
             Json::Array(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
@@ -84,7 +84,7 @@ impl<'a> Json<'a> {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    write_py_str_repr(k, out);
+                    crate::python::py_str_repr(k, out);
                     out.push_str(": ");
                     v.write_repr(out);
                 }
@@ -92,33 +92,6 @@ impl<'a> Json<'a> {
             }
         }
     }
-}
-
-/// Python's `repr(str)`: single quotes unless the text holds one and no double quote.
-fn write_py_str_repr(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
 }
 
 impl<'de> Deserialize<'de> for Json<'de> {
