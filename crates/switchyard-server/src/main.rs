@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use switchyard_router::Router;
 use switchyard_router::config::{Loaded, load_file};
+use switchyard_router::pricing::PriceTable;
 use switchyard_server::{AppState, LogFormat, init_tracing, serve};
 use tracing::{error, info, warn};
 
@@ -50,6 +52,10 @@ struct Cli {
     /// Largest accepted request body, in bytes.
     #[arg(long = "max-body-bytes", default_value_t = switchyard_server::DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    /// A LiteLLM-format `model_prices_and_context_window.json` merged over the
+    /// built-in price table (prices and context windows).
+    #[arg(long = "model-prices", env = "SWITCHYARD_MODEL_PRICES", global = true)]
+    model_prices: Option<PathBuf>,
     /// Accepted for LiteLLM compatibility; Switchyard always uses every core of one process.
     #[arg(long = "num_workers", alias = "num-workers", hide = true)]
     num_workers: Option<u32>,
@@ -75,11 +81,16 @@ fn main() -> ExitCode {
         }
     };
     if let Some(Command::Check) = cli.command {
-        return check(&config_path, &loaded, cli.strict);
+        return check(
+            &config_path,
+            &loaded,
+            cli.strict,
+            cli.model_prices.as_deref(),
+        );
     }
     let debug = cli.detailed_debug || wants_debug(&loaded);
     init_tracing(debug, cli.log_format);
-    let state = match AppState::from_config(loaded.config.clone()) {
+    let state = match build_state(&loaded, cli.model_prices.as_deref()) {
         Ok(state) => state.with_max_body_bytes(cli.max_body_bytes),
         Err(e) => {
             eprintln!("error: {}: {e:#}", config_path.display());
@@ -141,8 +152,41 @@ fn wants_debug(loaded: &Loaded) -> bool {
             .is_some_and(|l| l.eq_ignore_ascii_case("debug"))
 }
 
-fn check(path: &std::path::Path, loaded: &Loaded, strict: bool) -> ExitCode {
-    let state = match AppState::from_config(loaded.config.clone()) {
+/// The server state: the config's router, with the user's price file when given.
+fn build_state(
+    loaded: &Loaded,
+    model_prices: Option<&std::path::Path>,
+) -> anyhow::Result<AppState> {
+    let Some(path) = model_prices else {
+        return AppState::from_config(loaded.config.clone());
+    };
+    let prices = PriceTable::from_path(path)
+        .map_err(|e| anyhow::anyhow!("--model-prices {}: {e}", path.display()))?
+        .merged_over(PriceTable::builtin());
+    let master_key = loaded
+        .config
+        .general_settings
+        .master_key
+        .clone()
+        .map(std::sync::Arc::new);
+    let router = Router::builder()
+        .config(loaded.config.clone())
+        .price_table(prices)
+        .build()
+        .map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
+            anyhow::anyhow!("invalid config:\n{}", lines.join("\n"))
+        })?;
+    Ok(AppState::new(router, master_key))
+}
+
+fn check(
+    path: &std::path::Path,
+    loaded: &Loaded,
+    strict: bool,
+    model_prices: Option<&std::path::Path>,
+) -> ExitCode {
+    let state = match build_state(loaded, model_prices) {
         Ok(state) => state,
         Err(e) => {
             for w in &loaded.warnings {

@@ -256,3 +256,33 @@ fn json_logs_are_one_object_per_line_with_the_request_fields() {
     assert!(request_line["deployment_id"].is_string());
     assert!(request_line["duration_ms"].is_number());
 }
+
+#[test]
+fn a_user_price_file_is_read_and_a_broken_one_is_a_clear_error() {
+    let good = write_temp(
+        "prices.json",
+        r#"{"my-model": {"max_input_tokens": 1000, "input_cost_per_token": 0.000001, "output_cost_per_token": 0.000002, "litellm_provider": "openai", "mode": "chat"}}"#,
+    );
+    let out = switchyard()
+        .arg("check")
+        .arg("--config")
+        .arg(repo_path("config/quickstart.yaml"))
+        .arg("--model-prices")
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let bad = write_temp("bad-prices.json", "{not json");
+    let out = switchyard()
+        .arg("check")
+        .arg("--config")
+        .arg(repo_path("config/quickstart.yaml"))
+        .arg("--model-prices")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--model-prices") && stderr.contains("bad-prices.json"), "{stderr}");
+}
