@@ -1,8 +1,7 @@
 //! `general_settings.master_key`: every route but liveness/readiness needs it.
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::HeaderMap;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
@@ -17,29 +16,24 @@ const PUBLIC_PATHS: &[&str] = &[
     "/health/readiness",
 ];
 
-/// Rejects requests without the master key, when one is configured.
-pub(crate) async fn require_master_key(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some(master_key) = state.master_key.as_ref() else {
-        return next.run(request).await;
-    };
+/// The rejection for a request without the master key, when one is
+/// configured; `None` lets the request through.
+pub(crate) fn reject(state: &AppState, request: &Request) -> Option<Response> {
+    let master_key = state.master_key.as_ref()?;
     if PUBLIC_PATHS.contains(&request.uri().path()) {
-        return next.run(request).await;
+        return None;
     }
     match presented_key(request.headers()) {
-        None => {
-            ApiError::unauthorized("Authentication Error, No api key passed in.").into_response()
-        }
+        None => Some(
+            ApiError::unauthorized("Authentication Error, No api key passed in.").into_response(),
+        ),
         Some(key) if bool::from(key.as_bytes().ct_eq(master_key.expose_secret().as_bytes())) => {
-            next.run(request).await
+            None
         }
-        Some(_) => {
+        Some(_) => Some(
             ApiError::unauthorized("Authentication Error, Invalid proxy server token passed.")
-                .into_response()
-        }
+                .into_response(),
+        ),
     }
 }
 

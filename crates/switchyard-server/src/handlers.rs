@@ -160,17 +160,18 @@ fn answer_response(answer: RoutedResponse) -> Response {
 
 /// LiteLLM's response headers, so tooling built for LiteLLM keeps working.
 fn insert_litellm_headers(headers: &mut HeaderMap, deployment: &Deployment) {
+    // Names built at compile time: `from_static` at run time re-validates them per request.
+    const MODEL_ID: HeaderName = HeaderName::from_static("x-litellm-model-id");
+    const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
+    const API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
     let pairs = [
-        ("x-litellm-model-id", Some(deployment.id.as_str())),
-        (
-            "x-litellm-model-group",
-            Some(deployment.model_group.as_str()),
-        ),
-        ("x-litellm-model-api-base", deployment.api_base.as_deref()),
+        (MODEL_ID, Some(deployment.id.as_str())),
+        (MODEL_GROUP, Some(deployment.model_group.as_str())),
+        (API_BASE, deployment.api_base.as_deref()),
     ];
     for (name, value) in pairs {
         if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
-            headers.insert(HeaderName::from_static(name), value);
+            headers.insert(name, value);
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod api_error;
 mod auth;
+mod gate;
 mod handlers;
 mod logging;
 mod route_headers;
@@ -104,12 +105,13 @@ pub fn app(state: AppState) -> axum::Router {
         .route("/health/liveness", get(handlers::liveliness))
         .route("/health/readiness", get(handlers::readiness))
         .fallback(handlers::fallback)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_master_key,
-        ))
-        .layer(DefaultBodyLimit::max(state.max_body_bytes))
-        .layer(axum::middleware::from_fn(logging::log_request))
+        // One layer (each `Router::layer` boxes every route once more): the
+        // master-key check and log line outside, the body cap inside.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(gate::GateLayer::new(state.clone()))
+                .layer(DefaultBodyLimit::max(state.max_body_bytes)),
+        )
         .with_state(state)
 }
 

@@ -3,8 +3,15 @@
 //! `x-switchyard-route`, every attempt oldest first as
 //! `<model_group>/<deployment_id>:<status or ok>`.
 
-use axum::http::{HeaderMap, HeaderValue};
+use std::fmt::Write as _;
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use bytes::Bytes;
 use switchyard_router::{Attempt, RouterError};
+
+const ATTEMPTED_RETRIES: HeaderName = HeaderName::from_static("x-litellm-attempted-retries");
+const ATTEMPTED_FALLBACKS: HeaderName = HeaderName::from_static("x-litellm-attempted-fallbacks");
+const ROUTE: HeaderName = HeaderName::from_static("x-switchyard-route");
 
 /// Adds the routing headers of a successful call.
 pub(crate) fn insert_success(
@@ -14,12 +21,17 @@ pub(crate) fn insert_success(
     retries: u32,
     fallbacks: u32,
 ) {
-    let mut route = describe(failed);
+    let (group, id) = answered_by;
+    let mut route = String::with_capacity(group.len() + id.len() + 4);
+    describe(&mut route, failed);
     if !route.is_empty() {
         route.push_str(", ");
     }
-    route.push_str(&format!("{}/{}:ok", answered_by.0, answered_by.1));
-    insert(headers, retries, fallbacks, &route);
+    route.push_str(group);
+    route.push('/');
+    route.push_str(id);
+    route.push_str(":ok");
+    insert(headers, retries, fallbacks, route);
 }
 
 /// Adds the routing headers of a failed call (nothing when no attempt was made).
@@ -38,33 +50,42 @@ pub(crate) fn insert_failure(headers: &mut HeaderMap, error: &RouterError) {
             .filter(|a| a.model_group == first_group)
             .count()
             .saturating_sub(1);
-        insert(headers, retries as u32, *fallbacks, &describe(attempts));
+        let mut route = String::new();
+        describe(&mut route, attempts);
+        insert(headers, retries as u32, *fallbacks, route);
     }
 }
 
-fn describe(attempts: &[Attempt]) -> String {
-    attempts
-        .iter()
-        .map(|a| {
-            format!(
-                "{}/{}:{}",
-                a.model_group,
-                a.deployment_id,
-                a.error.http_status()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Appends `group/id:status` for each attempt, comma-separated.
+fn describe(out: &mut String, attempts: &[Attempt]) {
+    for (i, a) in attempts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(
+            out,
+            "{}/{}:{}",
+            a.model_group,
+            a.deployment_id,
+            a.error.http_status()
+        );
+    }
 }
 
-fn insert(headers: &mut HeaderMap, retries: u32, fallbacks: u32, route: &str) {
-    headers.insert("x-litellm-attempted-retries", HeaderValue::from(retries));
-    headers.insert(
-        "x-litellm-attempted-fallbacks",
-        HeaderValue::from(fallbacks),
-    );
+/// A count as a header value; the common small ones without formatting or allocating.
+fn count(n: u32) -> HeaderValue {
+    const SMALL: [&str; 4] = ["0", "1", "2", "3"];
+    match SMALL.get(n as usize) {
+        Some(text) => HeaderValue::from_static(text),
+        None => HeaderValue::from(n),
+    }
+}
+
+fn insert(headers: &mut HeaderMap, retries: u32, fallbacks: u32, route: String) {
+    headers.insert(ATTEMPTED_RETRIES, count(retries));
+    headers.insert(ATTEMPTED_FALLBACKS, count(fallbacks));
     // Group names come from the config and may hold bytes a header cannot carry.
-    if let Ok(value) = HeaderValue::from_str(route) {
-        headers.insert("x-switchyard-route", value);
+    if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(route)) {
+        headers.insert(ROUTE, value);
     }
 }
