@@ -225,8 +225,14 @@ async fn a_counted_stream_asks_the_upstream_for_usage_without_showing_it_to_the_
     body["stream"] = json!(true);
     let text = post(&proxy, body.clone()).await.text().await.unwrap();
     assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
-    assert!(!text.contains("\"usage\""), "the client did not ask for usage: {text}");
-    assert_eq!(mock.calls()[0].json()["stream_options"], json!({"include_usage": true}));
+    assert!(
+        !text.contains("\"usage\""),
+        "the client did not ask for usage: {text}"
+    );
+    assert_eq!(
+        mock.calls()[0].json()["stream_options"],
+        json!({"include_usage": true})
+    );
 
     // A client that asks for usage gets it, and its stream_options are left alone.
     body["stream_options"] = json!({"include_usage": true});
