@@ -271,7 +271,11 @@ fn a_user_price_file_is_read_and_a_broken_one_is_a_clear_error() {
         .arg(&good)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let bad = write_temp("bad-prices.json", "{not json");
     let out = switchyard()
@@ -284,5 +288,8 @@ fn a_user_price_file_is_read_and_a_broken_one_is_a_clear_error() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--model-prices") && stderr.contains("bad-prices.json"), "{stderr}");
+    assert!(
+        stderr.contains("--model-prices") && stderr.contains("bad-prices.json"),
+        "{stderr}"
+    );
 }
