@@ -85,8 +85,16 @@ pub(crate) async fn reconcile(
     }
 }
 
-/// `usage.total_tokens` of an OpenAI-shaped JSON answer (a body or one stream event).
-pub(crate) fn total_tokens(json: &[u8]) -> Option<u64> {
+/// The token counts an OpenAI-shaped JSON answer reports (a body or one stream event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Reported {
+    /// `total_tokens`, else prompt + completion.
+    pub(crate) total: u64,
+    pub(crate) completion: Option<u64>,
+}
+
+/// Reads `usage` once; `None` when the answer carries none.
+pub(crate) fn reported(json: &[u8]) -> Option<Reported> {
     memchr::memmem::find(json, b"\"usage\"")?;
     #[derive(serde::Deserialize)]
     struct Usage {
@@ -99,26 +107,18 @@ pub(crate) fn total_tokens(json: &[u8]) -> Option<u64> {
         usage: Option<Usage>,
     }
     let usage = serde_json::from_slice::<WithUsage>(json).ok()?.usage?;
-    usage
+    let total = usage
         .total_tokens
-        .or_else(|| Some(usage.prompt_tokens? + usage.completion_tokens.unwrap_or(0)))
+        .or_else(|| Some(usage.prompt_tokens? + usage.completion_tokens.unwrap_or(0)))?;
+    Some(Reported {
+        total,
+        completion: usage.completion_tokens,
+    })
 }
 
-/// `usage.completion_tokens` of an OpenAI-shaped JSON answer.
-pub(crate) fn completion_tokens(json: &[u8]) -> Option<u64> {
-    memchr::memmem::find(json, b"\"completion_tokens\"")?;
-    #[derive(serde::Deserialize)]
-    struct Usage {
-        completion_tokens: Option<u64>,
-    }
-    #[derive(serde::Deserialize)]
-    struct WithUsage {
-        usage: Option<Usage>,
-    }
-    serde_json::from_slice::<WithUsage>(json)
-        .ok()?
-        .usage?
-        .completion_tokens
+/// `usage.total_tokens` of an OpenAI-shaped JSON answer.
+pub(crate) fn total_tokens(json: &[u8]) -> Option<u64> {
+    reported(json).map(|r| r.total)
 }
 
 #[cfg(test)]
@@ -140,7 +140,7 @@ mod tests {
     fn usage_is_read_from_bodies_and_stream_events() {
         let body = br#"{"id":"x","choices":[],"usage":{"prompt_tokens":7,"completion_tokens":5,"total_tokens":12}}"#;
         assert_eq!(total_tokens(body), Some(12));
-        assert_eq!(completion_tokens(body), Some(5));
+        assert_eq!(reported(body).and_then(|r| r.completion), Some(5));
         assert_eq!(total_tokens(br#"{"usage":{"prompt_tokens":3}}"#), Some(3));
         assert_eq!(total_tokens(br#"{"choices":[]}"#), None);
         assert_eq!(total_tokens(br#"{"usage":null}"#), None);

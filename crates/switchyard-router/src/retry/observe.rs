@@ -26,14 +26,18 @@ pub(super) async fn success(
     let elapsed = started.elapsed().as_secs_f64();
     match response {
         ProviderResponse::Complete(body) => {
+            // One read of `usage` serves both the reconciliation and the latency sample.
+            let wanted = reserved > 0 || tracks_latency(inner);
+            let reported = if wanted { usage::reported(&body) } else { None };
             if reserved > 0
-                && let Some(actual) = usage::total_tokens(&body)
+                && let Some(r) = reported
             {
-                usage::reconcile(&*inner.store, &deployment.id, reserved, actual).await;
+                usage::reconcile(&*inner.store, &deployment.id, reserved, r.total).await;
             }
             if tracks_latency(inner) {
                 // Seconds per completion token when usage is known, as LiteLLM measures it.
-                let sample = usage::completion_tokens(&body)
+                let sample = reported
+                    .and_then(|r| r.completion)
                     .filter(|t| *t > 0)
                     .map_or(elapsed, |t| elapsed / t as f64);
                 record_latency(inner, &deployment.id, sample).await;
