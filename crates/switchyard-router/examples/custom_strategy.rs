@@ -28,6 +28,11 @@ impl CustomStrategy for HighestWeight {
         let weight = |i: usize| candidates[i].weight.unwrap_or(0.0);
         (0..candidates.len()).reduce(|best, i| if weight(i) > weight(best) { i } else { best })
     }
+
+    /// Shown in the proxy's `x-switchyard-route` header as `; strategy=highest-weight`.
+    fn name(&self) -> &str {
+        "highest-weight"
+    }
 }
 
 #[tokio::main]

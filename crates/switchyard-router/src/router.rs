@@ -347,6 +347,11 @@ impl Router {
             .unwrap_or(&[])
     }
 
+    /// The routing strategy that picks among a group's eligible deployments.
+    pub fn routing_strategy(&self) -> &RoutingStrategy {
+        &self.inner.strategy
+    }
+
     /// The state store this router reads and writes.
     pub fn state_store(&self) -> &Arc<dyn StateStore> {
         &self.inner.store

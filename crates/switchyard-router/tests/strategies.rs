@@ -712,6 +712,30 @@ fn custom_strategy_is_delegated_to() {
 #[derive(Debug)]
 struct OutOfRange;
 
+/// A custom strategy names itself for `x-switchyard-route`.
+#[derive(Debug)]
+struct Named;
+
+impl CustomStrategy for Named {
+    fn pick(
+        &self,
+        _: &[CandidateSnapshot],
+        _: &RequestSnapshot,
+        _: &mut dyn RngCore,
+    ) -> Option<usize> {
+        Some(0)
+    }
+
+    fn name(&self) -> &str {
+        "pin-first"
+    }
+}
+
+#[test]
+fn a_custom_strategy_may_name_itself() {
+    assert_eq!(RoutingStrategy::Custom(Arc::new(Named)).name(), "pin-first");
+}
+
 impl CustomStrategy for OutOfRange {
     fn pick(
         &self,

@@ -83,10 +83,11 @@ async fn routed(
         Err(error) => return error.into_response(),
     };
     match state.router.call_with(endpoint, body, options).await {
-        Ok(answer) => answer_response(answer),
+        Ok(answer) => answer_response(answer, state.router.routing_strategy().name()),
         Err(error) => {
             let mut headers = HeaderMap::new();
-            route_headers::insert_failure(&mut headers, &error);
+            let strategy = state.router.routing_strategy().name();
+            route_headers::insert_failure(&mut headers, &error, strategy);
             let mut response = ApiError::from(error).into_response();
             response.headers_mut().extend(headers);
             response
@@ -114,7 +115,7 @@ fn call_options(headers: &HeaderMap) -> Result<CallOptions, ApiError> {
     })
 }
 
-fn answer_response(answer: RoutedResponse) -> Response {
+fn answer_response(answer: RoutedResponse, strategy: &str) -> Response {
     let RoutedResponse {
         deployment,
         body,
@@ -150,6 +151,7 @@ fn answer_response(answer: RoutedResponse) -> Response {
         (&deployment.model_group, &deployment.id),
         retries,
         fallbacks,
+        strategy,
     );
     response.extensions_mut().insert(RouteInfo {
         model_group: deployment.model_group.clone(),

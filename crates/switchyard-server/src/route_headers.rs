@@ -1,7 +1,8 @@
 //! Headers that tell a client how its request was routed: LiteLLM's
 //! `x-litellm-attempted-retries` / `x-litellm-attempted-fallbacks`, and
 //! `x-switchyard-route`, every attempt oldest first as
-//! `<model_group>/<deployment_id>:<status or ok>`.
+//! `<model_group>/<deployment_id>:<status or ok>`, then `; strategy=<name>`:
+//! the routing strategy that chose those deployments.
 
 use std::fmt::Write as _;
 
@@ -20,9 +21,10 @@ pub(crate) fn insert_success(
     answered_by: (&str, &str),
     retries: u32,
     fallbacks: u32,
+    strategy: &str,
 ) {
     let (group, id) = answered_by;
-    let mut route = String::with_capacity(group.len() + id.len() + 4);
+    let mut route = String::with_capacity(group.len() + id.len() + strategy.len() + 16);
     describe(&mut route, failed);
     if !route.is_empty() {
         route.push_str(", ");
@@ -31,11 +33,12 @@ pub(crate) fn insert_success(
     route.push('/');
     route.push_str(id);
     route.push_str(":ok");
+    name_strategy(&mut route, strategy);
     insert(headers, retries, fallbacks, route);
 }
 
 /// Adds the routing headers of a failed call (nothing when no attempt was made).
-pub(crate) fn insert_failure(headers: &mut HeaderMap, error: &RouterError) {
+pub(crate) fn insert_failure(headers: &mut HeaderMap, error: &RouterError, strategy: &str) {
     if let RouterError::Upstream {
         attempts,
         fallbacks,
@@ -52,6 +55,7 @@ pub(crate) fn insert_failure(headers: &mut HeaderMap, error: &RouterError) {
             .saturating_sub(1);
         let mut route = String::new();
         describe(&mut route, attempts);
+        name_strategy(&mut route, strategy);
         insert(headers, retries as u32, *fallbacks, route);
     }
 }
@@ -70,6 +74,11 @@ fn describe(out: &mut String, attempts: &[Attempt]) {
             a.error.http_status()
         );
     }
+}
+
+fn name_strategy(route: &mut String, strategy: &str) {
+    route.push_str("; strategy=");
+    route.push_str(strategy);
 }
 
 /// A count as a header value; the common small ones without formatting or allocating.

@@ -1,7 +1,8 @@
 //! The routing headers on every answer (issue 4): LiteLLM's
 //! `x-litellm-attempted-retries` and `x-litellm-attempted-fallbacks`, and
 //! Switchyard's `x-switchyard-route` (format in `reliability_support.rs`:
-//! `group/deployment:ok|status` items joined by `", "`, oldest first).
+//! `group/deployment:ok|status` items joined by `", "`, oldest first, then
+//! `; strategy=<routing strategy>`).
 //!
 //! LiteLLM 1.106 facts these tests rely on (`litellm/router_utils/add_retry_fallback_headers.py`,
 //! `litellm/router.py`, `litellm/router_utils/fallback_event_handlers.py`):
@@ -28,7 +29,10 @@ async fn a_first_try_success_has_zero_retries_zero_fallbacks_and_one_route_item(
 
     assert_eq!(answer.status, 200);
     assert_eq!(answer.retries_fallbacks(), ("0".to_owned(), "0".to_owned()));
-    assert_eq!(answer.header("x-switchyard-route"), "gpt/a1:ok");
+    assert_eq!(
+        answer.header("x-switchyard-route"),
+        "gpt/a1:ok; strategy=simple-shuffle"
+    );
 }
 
 #[tokio::test]
@@ -48,7 +52,10 @@ async fn a_success_after_a_retry_counts_it_and_lists_both_attempts() {
     let ids = called_ids(&mock);
     assert_eq!(
         answer.header("x-switchyard-route"),
-        format!("gpt/{}:500, gpt/{}:ok", ids[0], ids[1])
+        format!(
+            "gpt/{}:500, gpt/{}:ok; strategy=simple-shuffle",
+            ids[0], ids[1]
+        )
     );
 }
 
@@ -69,7 +76,7 @@ async fn a_success_after_a_fallback_counts_the_hop() {
     assert_eq!(answer.retries_fallbacks(), ("0".to_owned(), "1".to_owned()));
     assert_eq!(
         answer.header("x-switchyard-route"),
-        "gpt-a/a1:429, gpt-b/b1:ok"
+        "gpt-a/a1:429, gpt-b/b1:ok; strategy=simple-shuffle"
     );
 }
 
@@ -117,7 +124,10 @@ async fn a_single_failed_attempt_is_listed_with_its_status() {
 
     assert_eq!(answer.status, 400);
     assert_eq!(answer.retries_fallbacks(), ("0".to_owned(), "0".to_owned()));
-    assert_eq!(answer.header("x-switchyard-route"), "gpt/a1:400");
+    assert_eq!(
+        answer.header("x-switchyard-route"),
+        "gpt/a1:400; strategy=simple-shuffle"
+    );
 }
 
 #[tokio::test]
@@ -139,6 +149,9 @@ async fn a_streamed_answer_carries_the_headers() {
     let ids = called_ids(&a);
     assert_eq!(
         answer.header("x-switchyard-route"),
-        format!("gpt/{}:503, gpt/{}:ok", ids[0], ids[1])
+        format!(
+            "gpt/{}:503, gpt/{}:ok; strategy=simple-shuffle",
+            ids[0], ids[1]
+        )
     );
 }

@@ -6,7 +6,8 @@
 //! `x-switchyard-route: <model_group>/<deployment_id>:<outcome>` items joined by `", "`,
 //! oldest attempt first, where `<outcome>` is `ok` or the HTTP status of that attempt's
 //! error class (`500`, `429`, `408` for a timeout, `500` for a connection error...).
-//! Example: `gpt-a/a1:500, gpt-a/a2:500, gpt-b/b1:ok`.
+//! The list ends with `; strategy=<name>`, the routing strategy that chose them.
+//! Example: `gpt-a/a1:500, gpt-a/a2:500, gpt-b/b1:ok; strategy=simple-shuffle`.
 
 #![allow(dead_code)]
 
@@ -38,6 +39,13 @@ impl Answer {
     /// `error.message` ("" when absent).
     pub fn message(&self) -> &str {
         self.body["error"]["message"].as_str().unwrap_or("")
+    }
+
+    /// The strategy named at the end of `x-switchyard-route` ("" when absent).
+    pub fn route_strategy(&self) -> &str {
+        self.header("x-switchyard-route")
+            .rsplit_once("; strategy=")
+            .map_or("", |(_, name)| name)
     }
 
     /// The parsed `x-switchyard-route` header.
@@ -85,6 +93,10 @@ pub fn route(headers: &HeaderMap) -> Vec<RouteItem> {
     else {
         return Vec::new();
     };
+    let (value, strategy) = value
+        .rsplit_once("; strategy=")
+        .unwrap_or_else(|| panic!("route header without '; strategy=': {value:?}"));
+    assert!(!strategy.is_empty(), "route header names no strategy");
     value
         .split(", ")
         .filter(|s| !s.is_empty())

@@ -239,3 +239,43 @@ async fn a_counted_stream_asks_the_upstream_for_usage_without_showing_it_to_the_
     let text = post(&proxy, body).await.text().await.unwrap();
     assert!(text.contains("\"usage\""), "{text}");
 }
+
+#[tokio::test]
+async fn the_route_header_names_the_strategy_and_the_deployment_it_chose() {
+    let a = MockUpstream::start().await;
+    let b = MockUpstream::start().await;
+    for strategy in [
+        "simple-shuffle",
+        "least-busy",
+        "usage-based-routing",
+        "usage-based-routing-v2",
+        "latency-based-routing",
+        "cost-based-routing",
+    ] {
+        let yaml = format!(
+            r#"
+model_list:
+  - model_name: gpt
+    litellm_params: {{model: openai/gpt-4o, api_base: {a}, api_key: k, tpm: 100000}}
+    model_info: {{id: dep-a}}
+  - model_name: gpt
+    litellm_params: {{model: openai/gpt-4o-mini, api_base: {b}, api_key: k, tpm: 100000}}
+    model_info: {{id: dep-b}}
+router_settings:
+  routing_strategy: {strategy}
+"#,
+            a = a.url(),
+            b = b.url()
+        );
+        let proxy = ProxyHarness::start(&yaml).await.unwrap();
+        let response = post(&proxy, hello("gpt")).await;
+        assert_eq!(response.status(), 200, "{strategy}");
+        let chosen = response.headers()["x-litellm-model-id"].to_str().unwrap();
+        let route = response.headers()["x-switchyard-route"].to_str().unwrap();
+        assert_eq!(route, format!("gpt/{chosen}:ok; strategy={strategy}"));
+        if strategy == "cost-based-routing" {
+            // gpt-4o-mini is the cheaper model in the price table.
+            assert_eq!(chosen, "dep-b");
+        }
+    }
+}

@@ -147,17 +147,4 @@ impl RoutingStrategy {
             }
         })
     }
-
-    /// The LiteLLM name of this strategy (`custom` for a library-supplied one).
-    pub fn name(&self) -> &'static str {
-        match self {
-            RoutingStrategy::SimpleShuffle => "simple-shuffle",
-            RoutingStrategy::LeastBusy => "least-busy",
-            RoutingStrategy::UsageBased => "usage-based-routing",
-            RoutingStrategy::UsageBasedV2 => "usage-based-routing-v2",
-            RoutingStrategy::LatencyBased { .. } => "latency-based-routing",
-            RoutingStrategy::CostBased => "cost-based-routing",
-            RoutingStrategy::Custom(_) => "custom",
-        }
-    }
 }

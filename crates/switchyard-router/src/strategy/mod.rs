@@ -66,6 +66,11 @@ pub trait CustomStrategy: Send + Sync + fmt::Debug {
         request: &RequestSnapshot,
         rng: &mut dyn RngCore,
     ) -> Option<usize>;
+
+    /// The name shown in `x-switchyard-route` (`custom` unless overridden).
+    fn name(&self) -> &str {
+        "custom"
+    }
 }
 
 /// `router_settings.routing_strategy`, with LiteLLM's names.
@@ -93,6 +98,20 @@ pub enum RoutingStrategy {
 }
 
 impl RoutingStrategy {
+    /// LiteLLM's name of the strategy (`router_settings.routing_strategy`), or
+    /// the custom strategy's own name.
+    pub fn name(&self) -> &str {
+        match self {
+            RoutingStrategy::SimpleShuffle => "simple-shuffle",
+            RoutingStrategy::LeastBusy => "least-busy",
+            RoutingStrategy::UsageBased => "usage-based-routing",
+            RoutingStrategy::UsageBasedV2 => "usage-based-routing-v2",
+            RoutingStrategy::LatencyBased { .. } => "latency-based-routing",
+            RoutingStrategy::CostBased => "cost-based-routing",
+            RoutingStrategy::Custom(custom) => custom.name(),
+        }
+    }
+
     /// Picks one of `candidates` (already filtered for eligibility: cooldowns,
     /// rpm/tpm and parallel limits, pre-call checks) for `request`.
     ///
