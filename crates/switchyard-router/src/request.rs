@@ -83,6 +83,9 @@ pub(crate) struct RequestFacts {
     pub(crate) tokens: u64,
     /// Input tokens, for the context-window pre-call check.
     pub(crate) input_tokens: Option<u64>,
+    /// Input tokens whenever tokens are counted (0 otherwise): a stream without
+    /// reported usage is settled as these plus its counted completion.
+    pub(crate) prompt_tokens: u64,
     /// `allowed_model_region`, for the region pre-call check.
     pub(crate) region: Option<String>,
     /// The request's tags, when tag filtering is on.
@@ -110,6 +113,7 @@ impl RequestFacts {
         };
         Self {
             tokens,
+            prompt_tokens: input_tokens.unwrap_or(0),
             input_tokens: input_tokens.filter(|_| inner.pre_call_checks),
             region: if inner.pre_call_checks {
                 body.get_str("allowed_model_region")

@@ -102,6 +102,15 @@ pub(crate) struct Inner {
     pub(crate) request_timeout: Duration,
 }
 
+/// Requests and tokens counted against a deployment this minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeploymentUsage {
+    /// Requests sent (failed ones included, as LiteLLM counts them).
+    pub rpm: u64,
+    /// Tokens: reported usage where known, else the estimate or the counted stream.
+    pub tpm: u64,
+}
+
 /// Builds a [`Router`]: from a [`Config`], with an optional state store, RNG seed and HTTP client.
 #[derive(Debug, Default)]
 pub struct RouterBuilder {
@@ -350,6 +359,13 @@ impl Router {
     /// The routing strategy that picks among a group's eligible deployments.
     pub fn routing_strategy(&self) -> &RoutingStrategy {
         &self.inner.strategy
+    }
+
+    /// A deployment's usage in the current UTC minute: requests and tokens counted
+    /// against its `rpm`/`tpm` (LiteLLM's `get_model_group_usage`, per deployment).
+    pub async fn deployment_usage(&self, deployment_id: &str) -> DeploymentUsage {
+        let (rpm, tpm) = crate::usage::read(&*self.inner.store, &[deployment_id]).await[0];
+        DeploymentUsage { rpm, tpm }
     }
 
     /// The state store this router reads and writes.

@@ -279,3 +279,46 @@ router_settings:
         }
     }
 }
+
+#[tokio::test]
+async fn a_stream_without_usage_counts_its_completion_against_tpm() {
+    let mock = MockUpstream::start().await;
+    // An upstream that ignores `stream_options` and never reports usage.
+    let chunk = |text: &str| {
+        json!({"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+               "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
+        .to_string()
+    };
+    mock.set_default(Reply::sse(vec![
+        chunk("The quick brown fox"),
+        chunk(" jumps over the lazy dog."),
+        "[DONE]".to_owned(),
+    ]));
+    let yaml = format!(
+        "model_list:\n  - model_name: gpt\n    litellm_params: {{model: openai/gpt-4o, api_base: {}, api_key: k, tpm: 100000}}\n    model_info: {{id: dep}}\n",
+        mock.url()
+    );
+    let proxy = ProxyHarness::start(&yaml).await.unwrap();
+    let mut body = hello("gpt");
+    body["stream"] = json!(true);
+    body["max_tokens"] = json!(500);
+    let text = post(&proxy, body).await.text().await.unwrap();
+    assert!(text.contains("lazy dog"), "{text}");
+    assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+    let usage = proxy.state().router().deployment_usage("dep").await;
+    assert_eq!(usage.rpm, 1);
+    // The input plus the counted completion, instead of input + 500 reserved up front.
+    let completion = switchyard_router::tokens::count_text(
+        "gpt-4o",
+        "The quick brown fox jumps over the lazy dog.",
+    );
+    let input = switchyard_router::tokens::count_chat_tokens(
+        "gpt-4o",
+        &switchyard_types::RequestBody::from_slice(hello("gpt").to_string().as_bytes()).unwrap(),
+    );
+    assert_eq!(usage.tpm, input + completion);
+    assert!(
+        usage.tpm < 100,
+        "the 500 max_tokens reservation was replaced: {usage:?}"
+    );
+}

@@ -14,6 +14,7 @@
 mod backoff;
 mod observe;
 mod policy;
+mod stream_usage;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -208,9 +209,25 @@ async fn run_group(
         let error = match outcome {
             Ok((response, guard)) => {
                 inner.cooldowns.record_success(&deployment.id).await;
-                let response =
-                    observe::success(inner, &deployment, response, started, reserved, ask_usage)
-                        .await;
+                let model = if reserved > 0 && plan.stream {
+                    plan.facts.upstream_model(&deployment)
+                } else {
+                    String::new()
+                };
+                let counted = observe::Counted {
+                    model: &model,
+                    prompt_tokens: plan.facts.prompt_tokens,
+                };
+                let response = observe::success(
+                    inner,
+                    &deployment,
+                    response,
+                    started,
+                    reserved,
+                    counted,
+                    ask_usage,
+                )
+                .await;
                 return Ok(Success {
                     deployment,
                     response,

@@ -3,8 +3,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
-use futures::StreamExt;
 use switchyard_providers::{ErrorKind, ProviderError, ProviderResponse};
 use tokio::time::Instant;
 
@@ -13,14 +11,25 @@ use crate::router::Inner;
 use crate::strategy::{RoutingStrategy, TIMEOUT_PENALTY_SECS};
 use crate::usage;
 
-/// Records a successful attempt. A stream is wrapped so its final usage event
-/// reconciles the reservation when it passes by.
+use super::stream_usage;
+
+/// What settles a stream's reservation when its upstream reports no usage.
+pub(super) struct Counted<'a> {
+    /// The model name sent upstream, whose encoding counts the completion.
+    pub(super) model: &'a str,
+    /// The request's input tokens.
+    pub(super) prompt_tokens: u64,
+}
+
+/// Records a successful attempt. A stream is wrapped so its usage settles the
+/// reservation (see [`stream_usage`]).
 pub(super) async fn success(
     inner: &Inner,
     deployment: &Arc<Deployment>,
     response: ProviderResponse,
     started: Instant,
     reserved: u64,
+    counted: Counted<'_>,
     hide_usage_event: bool,
 ) -> ProviderResponse {
     let elapsed = started.elapsed().as_secs_f64();
@@ -52,33 +61,15 @@ pub(super) async fn success(
             if reserved == 0 {
                 return ProviderResponse::Stream(events);
             }
-            let store = Arc::clone(&inner.store);
-            let id = deployment.id.clone();
-            let mut reconciled = false;
-            let events = events.then(move |item| {
-                let found = match (&item, reconciled) {
-                    (Ok(bytes), false) => usage_in_events(bytes),
-                    _ => None,
-                };
-                let item = match item {
-                    Ok(bytes) if hide_usage_event && found.is_some() => {
-                        Ok(without_usage_only_events(bytes))
-                    }
-                    other => other,
-                };
-                if found.is_some() {
-                    reconciled = true;
-                }
-                let store = Arc::clone(&store);
-                let id = id.clone();
-                async move {
-                    if let Some(actual) = found {
-                        usage::reconcile(&*store, &id, reserved, actual).await;
-                    }
-                    item
-                }
-            });
-            ProviderResponse::Stream(events.boxed())
+            let tally = stream_usage::Tally {
+                store: Arc::clone(&inner.store),
+                deployment_id: deployment.id.clone(),
+                model: counted.model.to_owned(),
+                reserved,
+                input_tokens: counted.prompt_tokens,
+                hide_usage_event,
+            };
+            ProviderResponse::Stream(stream_usage::wrap(events, tally))
         }
     }
 }
@@ -111,69 +102,5 @@ async fn record_latency(inner: &Inner, deployment_id: &str, seconds: f64) {
         .await
     {
         tracing::warn!(error = %e, deployment_id, "cannot record a latency sample");
-    }
-}
-
-/// The `usage.total_tokens` of the event in `bytes` that carries one.
-fn usage_in_events(bytes: &Bytes) -> Option<u64> {
-    memchr::memmem::find(bytes, b"\"usage\"")?;
-    bytes
-        .split(|b| *b == b'\n')
-        .filter_map(|line| line.strip_prefix(b"data:"))
-        .find_map(|data| usage::total_tokens(data.trim_ascii()))
-}
-
-/// Drops the usage-only event (`"choices": []` with `usage`) that the router asked
-/// for itself, keeping every other event byte for byte.
-fn without_usage_only_events(bytes: Bytes) -> Bytes {
-    let is_usage_only = |event: &[u8]| {
-        let Some(data) = event.strip_prefix(b"data:") else {
-            return false;
-        };
-        #[derive(serde::Deserialize)]
-        struct Event {
-            choices: Option<Vec<serde_json::Value>>,
-            usage: Option<serde_json::Value>,
-        }
-        serde_json::from_slice::<Event>(data.trim_ascii())
-            .is_ok_and(|e| e.usage.is_some() && e.choices.is_none_or(|c| c.is_empty()))
-    };
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut rest: &[u8] = &bytes;
-    while !rest.is_empty() {
-        let end = memchr::memmem::find(rest, b"\n\n").map_or(rest.len(), |i| i + 2);
-        let (event, tail) = rest.split_at(end);
-        if !is_usage_only(event.trim_ascii()) {
-            out.extend_from_slice(event);
-        }
-        rest = tail;
-    }
-    if out.len() == bytes.len() {
-        bytes
-    } else {
-        Bytes::from(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_the_usage_only_event_is_dropped() {
-        let input = Bytes::from_static(
-            b"data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: {\"choices\":[],\"usage\":{\"total_tokens\":9}}\n\n",
-        );
-        let out = without_usage_only_events(input);
-        assert_eq!(
-            &out[..],
-            b"data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n"
-        );
-        assert_eq!(
-            usage_in_events(&Bytes::from_static(
-                b"data: {\"choices\":[],\"usage\":{\"total_tokens\":9}}\n\n"
-            )),
-            Some(9)
-        );
     }
 }
