@@ -1,6 +1,10 @@
 //! Reading upstream bodies with a size cap: no upstream body is read unbounded.
 
 use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
+use hyper::body::{Body, Incoming};
+
+use crate::client::Response;
 
 /// Cap on a non-2xx body: enough for any error object, small enough to keep
 /// a misbehaving upstream from costing memory.
@@ -15,14 +19,14 @@ pub struct TooLarge;
 
 /// Reads the whole body, failing once it exceeds `cap` bytes.
 pub async fn read_body(
-    resp: &mut reqwest::Response,
+    resp: &mut Response,
     cap: usize,
-) -> Result<Result<Bytes, TooLarge>, reqwest::Error> {
-    if resp.content_length().is_some_and(|len| len > cap as u64) {
+) -> Result<Result<Bytes, TooLarge>, hyper::Error> {
+    if resp.body().size_hint().lower() > cap as u64 {
         return Ok(Err(TooLarge));
     }
     let mut body = Accumulator::default();
-    while let Some(chunk) = resp.chunk().await? {
+    while let Some(chunk) = next_chunk(resp.body_mut()).await? {
         if body.len() + chunk.len() > cap {
             return Ok(Err(TooLarge));
         }
@@ -33,12 +37,9 @@ pub async fn read_body(
 
 /// Reads at most `cap` bytes of the body and drops the rest: for error
 /// bodies, where the beginning is all the classification needs.
-pub async fn read_body_truncated(
-    resp: &mut reqwest::Response,
-    cap: usize,
-) -> Result<Bytes, reqwest::Error> {
+pub async fn read_body_truncated(resp: &mut Response, cap: usize) -> Result<Bytes, hyper::Error> {
     let mut body = Accumulator::default();
-    while let Some(chunk) = resp.chunk().await? {
+    while let Some(chunk) = next_chunk(resp.body_mut()).await? {
         let room = cap - body.len();
         if chunk.len() >= room {
             body.push(chunk.slice(..room));
@@ -47,6 +48,16 @@ pub async fn read_body_truncated(
         body.push(chunk);
     }
     Ok(body.finish())
+}
+
+/// The next data chunk of a body, skipping trailers; `None` at its end.
+pub(crate) async fn next_chunk(body: &mut Incoming) -> Result<Option<Bytes>, hyper::Error> {
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            return Ok(Some(data));
+        }
+    }
+    Ok(None)
 }
 
 /// Joins chunks, copying only when there is more than one (most small bodies

@@ -92,8 +92,53 @@ pub fn is_error_payload(data: &[u8]) -> bool {
         && serde_json::from_slice::<ErrorEnvelope>(data).is_ok_and(|e| e.error.is_some())
 }
 
-/// Maps a transport error from reqwest (no HTTP answer, or a broken body).
-pub fn classify_transport(provider: &'static str, err: &reqwest::Error) -> ProviderError {
+/// A failure below HTTP: no answer arrived, or its body broke off.
+#[derive(Debug)]
+pub enum TransportError {
+    /// The request could not be sent or no response head arrived.
+    Send(crate::client::SendError),
+    /// The response body could not be read to its end.
+    Body(hyper::Error),
+}
+
+impl From<crate::client::SendError> for TransportError {
+    fn from(err: crate::client::SendError) -> Self {
+        TransportError::Send(err)
+    }
+}
+
+impl From<hyper::Error> for TransportError {
+    fn from(err: hyper::Error) -> Self {
+        TransportError::Body(err)
+    }
+}
+
+impl TransportError {
+    fn is_timeout(&self) -> bool {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(match self {
+            TransportError::Send(e) => e,
+            TransportError::Body(e) => e,
+        });
+        while let Some(err) = source {
+            if let Some(io) = err.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::TimedOut
+            {
+                return true;
+            }
+            if err
+                .downcast_ref::<hyper::Error>()
+                .is_some_and(hyper::Error::is_timeout)
+            {
+                return true;
+            }
+            source = err.source();
+        }
+        false
+    }
+}
+
+/// Maps a transport error (no HTTP answer, or a broken body).
+pub fn classify_transport(provider: &'static str, err: &TransportError) -> ProviderError {
     let kind = if err.is_timeout() {
         ErrorKind::Timeout
     } else {
@@ -104,17 +149,13 @@ pub fn classify_transport(provider: &'static str, err: &reqwest::Error) -> Provi
 
 /// The error and its causes, without the URL (it may carry a query string we
 /// do not want in logs) and never any header.
-pub(crate) fn transport_message(err: &reqwest::Error) -> String {
-    let mut msg = if err.is_connect() {
-        "connection failed".to_owned()
-    } else if err.is_timeout() {
-        "timed out".to_owned()
-    } else if err.is_body() || err.is_decode() {
-        "error reading the upstream response".to_owned()
-    } else {
-        "error sending the request".to_owned()
+pub(crate) fn transport_message(err: &TransportError) -> String {
+    let (mut msg, first): (String, &(dyn std::error::Error + 'static)) = match err {
+        TransportError::Send(e) if e.is_connect() => ("connection failed".to_owned(), e),
+        TransportError::Send(e) => ("error sending the request".to_owned(), e),
+        TransportError::Body(e) => ("error reading the upstream response".to_owned(), e),
     };
-    let mut source = std::error::Error::source(err);
+    let mut source = Some(first);
     while let Some(cause) = source {
         let text = cause.to_string();
         if !msg.ends_with(&text) {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::Provider;
+use crate::client::HttpClient;
 use crate::openai::OpenAiCompatible;
 use crate::openai::quirks::{self, AZURE_DEFAULT_API_VERSION, PathStyle};
 
@@ -38,10 +39,7 @@ pub struct BuiltProvider {
 /// `hosted_vllm/`, `groq/`, ...); a model without `/` is OpenAI's. The rest is
 /// the upstream model name, kept whole (`openai/meta-llama/Llama-3` sends
 /// `meta-llama/Llama-3`). Errors are messages for a human fixing the config.
-pub fn build_provider(
-    spec: &ProviderSpec,
-    client: &reqwest::Client,
-) -> Result<BuiltProvider, String> {
+pub fn build_provider(spec: &ProviderSpec, client: &HttpClient) -> Result<BuiltProvider, String> {
     let model = spec.model.trim();
     let (quirks, upstream_model) = match model.split_once('/') {
         None => (quirks::openai(), model),
@@ -113,6 +111,11 @@ pub fn is_supported_provider(model: &str) -> bool {
 mod tests {
     use super::*;
     use crate::Endpoint;
+    use crate::client::{HttpClientOptions, build_http_client};
+
+    fn test_client() -> HttpClient {
+        build_http_client(&HttpClientOptions::default())
+    }
 
     fn spec(model: &str, api_base: Option<&str>) -> ProviderSpec {
         ProviderSpec {
@@ -123,7 +126,7 @@ mod tests {
     }
 
     fn chat_url(spec: &ProviderSpec) -> String {
-        let client = reqwest::Client::new();
+        let client = test_client();
         let built = build_provider(spec, &client).unwrap();
         let base = built.provider.api_base().unwrap().to_owned();
         // The URL is not on the trait; rebuild through the public type.
@@ -192,7 +195,7 @@ mod tests {
         ];
         for (model, name, upstream, url) in cases {
             let s = spec(model, None);
-            let built = build_provider(&s, &reqwest::Client::new()).unwrap();
+            let built = build_provider(&s, &test_client()).unwrap();
             assert_eq!(built.provider.name(), name, "{model}");
             assert_eq!(built.upstream_model, upstream, "{model}");
             assert_eq!(chat_url(&s), url, "{model}");
@@ -214,7 +217,7 @@ mod tests {
     #[test]
     fn azure_url_and_default_version() {
         let s = spec("azure/my-gpt4o", Some("https://res.openai.azure.com/"));
-        let built = build_provider(&s, &reqwest::Client::new()).unwrap();
+        let built = build_provider(&s, &test_client()).unwrap();
         assert_eq!(built.provider.name(), "azure");
         assert_eq!(built.upstream_model, "my-gpt4o");
         assert_eq!(
@@ -225,7 +228,7 @@ mod tests {
 
     #[test]
     fn config_errors() {
-        let err = |s: ProviderSpec| build_provider(&s, &reqwest::Client::new()).unwrap_err();
+        let err = |s: ProviderSpec| build_provider(&s, &test_client()).unwrap_err();
         let e = err(spec("foo/bar", None));
         assert!(
             e.contains("unknown provider prefix \"foo\"") && e.contains("azure"),
@@ -248,7 +251,7 @@ mod tests {
             api_key: Some("sk-very-secret".into()),
             ..spec("openai/x", None)
         };
-        let built = build_provider(&s, &reqwest::Client::new()).unwrap();
+        let built = build_provider(&s, &test_client()).unwrap();
         let text = format!("{built:?} {s:?}");
         assert!(!text.contains("sk-very-secret"), "{text}");
     }

@@ -150,7 +150,7 @@ async fn read_request(sock: &mut TcpStream) {
     }
 }
 
-fn client() -> reqwest::Client {
+fn client() -> switchyard_providers::client::HttpClient {
     build_http_client(&HttpClientOptions::default())
 }
 

@@ -101,7 +101,7 @@ impl Deployment {
     /// Resolves a deployment's provider from its config.
     pub(crate) fn from_config(
         cfg: &DeploymentConfig,
-        client: &reqwest::Client,
+        client: &switchyard_providers::client::HttpClient,
         prices: &PriceTable,
     ) -> Result<Self, String> {
         let p = &cfg.litellm_params;

@@ -117,7 +117,7 @@ pub struct RouterBuilder {
     config: Config,
     store: Option<Arc<dyn StateStore>>,
     seed: Option<u64>,
-    client: Option<reqwest::Client>,
+    client: Option<switchyard_providers::client::HttpClient>,
     strategy: Option<RoutingStrategy>,
     prices: Option<PriceTable>,
 }
@@ -162,7 +162,7 @@ impl RouterBuilder {
     }
 
     /// Uses this HTTP client for upstream calls.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+    pub fn http_client(mut self, client: switchyard_providers::client::HttpClient) -> Self {
         self.client = Some(client);
         self
     }

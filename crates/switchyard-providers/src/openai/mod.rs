@@ -12,11 +12,15 @@ use std::fmt;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use http::Uri;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
-use reqwest::Url;
+use http_body_util::Full;
 
 use crate::capped::{ERROR_BODY_CAP, SUCCESS_BODY_CAP, read_body, read_body_truncated};
-use crate::classify::{classify, classify_stream_error, classify_transport, is_error_payload};
+use crate::classify::{
+    TransportError, classify, classify_stream_error, classify_transport, is_error_payload,
+};
+use crate::client::{HttpClient, Response};
 use crate::{Endpoint, ErrorKind, Provider, ProviderError, ProviderRequest, ProviderResponse};
 
 use quirks::{AuthStyle, PathStyle, Quirks};
@@ -46,10 +50,10 @@ pub struct OpenAiCompatible {
     name: &'static str,
     api_base: String,
     /// One URL per [`Endpoint`], indexed by `endpoint_index`.
-    urls: [Url; 4],
+    urls: [Uri; 4],
     /// Marked sensitive so it never shows in `Debug` output.
     auth: Option<(HeaderName, HeaderValue)>,
-    client: reqwest::Client,
+    client: HttpClient,
 }
 
 impl fmt::Debug for OpenAiCompatible {
@@ -75,16 +79,19 @@ impl OpenAiCompatible {
         deployment: &str,
         api_version: &str,
         api_key: Option<&str>,
-        client: reqwest::Client,
+        client: HttpClient,
     ) -> Result<Self, String> {
         let base = api_base.trim().trim_end_matches('/');
-        let parsed = Url::parse(base).map_err(|e| format!("invalid api_base {base:?}: {e}"))?;
+        // `url` validates and normalises what users write (IDNA hosts,
+        // percent-encoding, default ports) once; requests use the `Uri`.
+        let parsed =
+            url::Url::parse(base).map_err(|e| format!("invalid api_base {base:?}: {e}"))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(format!(
                 "invalid api_base {base:?}: the scheme must be http or https"
             ));
         }
-        let url_for = |endpoint: Endpoint| -> Result<Url, String> {
+        let url_for = |endpoint: Endpoint| -> Result<Uri, String> {
             let text = match quirks.path {
                 PathStyle::Append => format!("{base}{}", endpoint.path()),
                 PathStyle::AzureDeployment => format!(
@@ -92,7 +99,9 @@ impl OpenAiCompatible {
                     endpoint.path()
                 ),
             };
-            Url::parse(&text).map_err(|e| format!("invalid upstream URL {text:?}: {e}"))
+            let url = url::Url::parse(&text)
+                .map_err(|e| format!("invalid upstream URL {text:?}: {e}"))?;
+            Uri::try_from(url.as_str()).map_err(|e| format!("invalid upstream URL {text:?}: {e}"))
         };
         let urls = [
             url_for(ENDPOINTS[0])?,
@@ -125,23 +134,24 @@ impl OpenAiCompatible {
     }
 
     /// The URL requests for `endpoint` go to.
-    pub fn url(&self, endpoint: Endpoint) -> &Url {
+    pub fn url(&self, endpoint: Endpoint) -> &Uri {
         &self.urls[endpoint_index(endpoint)]
     }
 
     async fn attempt(&self, request: ProviderRequest) -> Result<ProviderResponse, ProviderError> {
-        let mut builder = self
-            .client
-            .post(self.url(request.endpoint).clone())
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .body(request.body);
+        let mut upstream = http::Request::new(Full::new(request.body));
+        *upstream.method_mut() = http::Method::POST;
+        *upstream.uri_mut() = self.url(request.endpoint).clone();
+        let headers = upstream.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Some((name, value)) = &self.auth {
-            builder = builder.header(name.clone(), value.clone());
+            headers.insert(name.clone(), value.clone());
         }
-        let mut resp = builder
-            .send()
+        let mut resp = self
+            .client
+            .send(upstream)
             .await
-            .map_err(|e| classify_transport(self.name, &e))?;
+            .map_err(|e| classify_transport(self.name, &TransportError::Send(e)))?;
         let status = resp.status();
         if !status.is_success() {
             let body = read_body_truncated(&mut resp, ERROR_BODY_CAP)
@@ -164,7 +174,7 @@ impl OpenAiCompatible {
                     message,
                 ));
             }
-            Err(e) => return Err(classify_transport(self.name, &e)),
+            Err(e) => return Err(classify_transport(self.name, &TransportError::Body(e))),
         };
         if request.stream {
             // Asked for a stream, got a plain body: an error object some
@@ -183,7 +193,7 @@ impl OpenAiCompatible {
     }
 }
 
-fn is_event_stream(resp: &reqwest::Response) -> bool {
+fn is_event_stream(resp: &Response) -> bool {
     match resp
         .headers()
         .get(CONTENT_TYPE)

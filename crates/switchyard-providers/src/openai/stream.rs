@@ -13,9 +13,12 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
+use http_body_util::BodyDataStream;
+use hyper::body::Incoming;
 
 use crate::capped::Accumulator;
 use crate::classify::{classify_stream_error, is_error_payload, transport_message};
+use crate::client::Response;
 use crate::sse::{DEFAULT_MAX_EVENT_BYTES, SseDecoder};
 use crate::{ByteStream, ErrorKind, ProviderError};
 
@@ -23,15 +26,15 @@ use crate::{ByteStream, ErrorKind, ProviderError};
 /// upstream cannot make a single write grow without bound.
 const MAX_BATCH_BYTES: usize = 256 * 1024;
 
-type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
+type Body = BodyDataStream<Incoming>;
 
 /// Reads the response until its first data event and returns the stream.
 /// The caller bounds this with the attempt's timeout.
 pub(crate) async fn open(
     provider: &'static str,
-    resp: reqwest::Response,
+    resp: Response,
 ) -> Result<ByteStream, ProviderError> {
-    let mut body: Body = Box::pin(resp.bytes_stream());
+    let mut body: Body = BodyDataStream::new(resp.into_body());
     let mut decoder = SseDecoder::new(DEFAULT_MAX_EVENT_BYTES);
     // Comments and blank lines that came before the first data event: they
     // are forwarded with it.
@@ -39,7 +42,7 @@ pub(crate) async fn open(
     loop {
         let chunk = match body.next().await {
             Some(Ok(chunk)) => chunk,
-            Some(Err(e)) => return Err(interrupted(provider, transport_message(&e))),
+            Some(Err(e)) => return Err(interrupted(provider, transport_message(&e.into()))),
             None => {
                 return match decoder.finish() {
                     Some(tail) if tail.is_done() => Ok(finished(batch.take())),
@@ -122,7 +125,7 @@ impl Stream for SseBody {
         let mut over = false;
         // Take every chunk that is already there, never waiting for one more.
         while batch.len() < MAX_BATCH_BYTES {
-            match body.as_mut().poll_next(cx) {
+            match Pin::new(&mut *body).poll_next(cx) {
                 Poll::Ready(Some(Ok(chunk))) => {
                     this.decoder.push(&chunk);
                     match gather(&mut this.decoder, &mut batch) {
@@ -139,7 +142,7 @@ impl Stream for SseBody {
                     }
                 }
                 Poll::Ready(Some(Err(e))) => {
-                    this.error = Some(interrupted(this.provider, transport_message(&e)));
+                    this.error = Some(interrupted(this.provider, transport_message(&e.into())));
                     over = true;
                     break;
                 }
