@@ -27,7 +27,7 @@ pub enum LogFormat {
 /// Installs the global subscriber. `RUST_LOG`, when set, wins over `debug`.
 pub fn init_tracing(debug: bool, format: LogFormat) {
     let default = if debug {
-        "debug,hyper=info,h2=info,reqwest=info,rustls=info"
+        "debug,hyper=info,hyper_util=info,h2=info,rustls=info"
     } else {
         "info"
     };
