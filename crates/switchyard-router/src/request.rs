@@ -1,7 +1,10 @@
 //! Turning a client's request body into one upstream attempt's body.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
+use bytes::Bytes;
+use serde_json::value::RawValue;
 use switchyard_types::RequestBody;
 
 use crate::deployment::Deployment;
@@ -40,32 +43,98 @@ pub(crate) fn wants_mock(body: &RequestBody, deployment: &Deployment) -> bool {
     deployment.mock_response.is_some() || body.contains("mock_response")
 }
 
-/// Builds the body sent for one attempt on `deployment`.
+/// What one attempt changes in the client's body.
+pub(crate) struct AttemptBody<'a> {
+    /// The model name the upstream knows the deployment by.
+    pub(crate) upstream_model: &'a str,
+    /// Answered by the mock provider: router-only fields stay (the mock reads them).
+    pub(crate) mock: bool,
+    /// Ask the upstream for a final usage event (`stream_options.include_usage`).
+    pub(crate) ask_usage: bool,
+}
+
+/// Writes the JSON body sent for one attempt on `deployment`, straight from the
+/// client's fields (no copy of the parsed body).
 ///
 /// The client's fields win over the deployment's defaults, and the router's
-/// defaults come last. Mock attempts keep the mock fields the mock provider reads.
+/// defaults come last; `model` becomes the upstream's name in place. Router-only
+/// fields are dropped unless the mock provider answers.
 pub(crate) fn upstream_body(
     body: &RequestBody,
     deployment: &Deployment,
-    router_defaults: &[(String, Box<serde_json::value::RawValue>)],
-    mock: bool,
-    upstream_model: &str,
-) -> RequestBody {
-    let mut out = body.clone();
-    out.set("model", upstream_model);
-    for (k, v) in deployment.defaults.iter().chain(router_defaults) {
-        out.set_default_raw(k, v);
-    }
-    if mock {
-        if let Some(mock_response) = &deployment.mock_response {
-            out.set_default_raw("mock_response", mock_response);
-        }
-    } else {
-        for field in ROUTER_ONLY_FIELDS {
-            out.remove(field);
+    router_defaults: &[(String, Box<RawValue>)],
+    attempt: AttemptBody<'_>,
+) -> Bytes {
+    let keep = |key: &str| attempt.mock || !ROUTER_ONLY_FIELDS.contains(&key);
+    let mut out = JsonObject::with_capacity(body.json_len_hint() + 64);
+    let mut wrote_model = false;
+    for (key, value) in body.fields() {
+        if key == "model" {
+            out.string(key, attempt.upstream_model);
+            wrote_model = true;
+        } else if keep(key) {
+            out.raw(key, value.get());
         }
     }
-    out
+    if !wrote_model {
+        out.string("model", attempt.upstream_model);
+    }
+    let from_deployment = deployment.defaults.iter();
+    let from_router = router_defaults
+        .iter()
+        .filter(|(key, _)| !deployment.defaults.iter().any(|(k, _)| k == key));
+    for (key, value) in from_deployment.chain(from_router) {
+        let replaced = key == "model" || (attempt.ask_usage && key == "stream_options");
+        if !replaced && keep(key) && !body.contains(key) {
+            out.raw(key, value.get());
+        }
+    }
+    if attempt.mock
+        && let Some(mock_response) = &deployment.mock_response
+        && !body.contains("mock_response")
+    {
+        out.raw("mock_response", mock_response.get());
+    }
+    if attempt.ask_usage {
+        out.raw("stream_options", r#"{"include_usage":true}"#);
+    }
+    out.finish()
+}
+
+/// A JSON object written field by field.
+struct JsonObject {
+    out: Vec<u8>,
+}
+
+impl JsonObject {
+    fn with_capacity(capacity: usize) -> Self {
+        let mut out = Vec::with_capacity(capacity);
+        out.push(b'{');
+        Self { out }
+    }
+
+    fn key(&mut self, key: &str) {
+        if self.out.len() > 1 {
+            self.out.push(b',');
+        }
+        serde_json::to_writer(&mut self.out, key).expect("writing to a Vec");
+        self.out.push(b':');
+    }
+
+    fn raw(&mut self, key: &str, json: &str) {
+        self.key(key);
+        self.out.extend_from_slice(json.as_bytes());
+    }
+
+    fn string(&mut self, key: &str, value: &str) {
+        self.key(key);
+        serde_json::to_writer(&mut self.out, value).expect("writing to a Vec");
+    }
+
+    fn finish(mut self) -> Bytes {
+        self.out.push(b'}');
+        Bytes::from(self.out)
+    }
 }
 
 /// The request's own `timeout` field, in seconds.
@@ -136,10 +205,13 @@ impl RequestFacts {
     }
 
     /// The model name sent upstream on `deployment`.
-    pub(crate) fn upstream_model(&self, deployment: &Deployment) -> String {
+    pub(crate) fn upstream_model<'d>(&self, deployment: &'d Deployment) -> Cow<'d, str> {
         match &self.wildcard_match {
-            Some(matched) => crate::wildcard::substitute(&deployment.upstream_model, matched),
-            None => deployment.upstream_model.clone(),
+            Some(matched) => Cow::Owned(crate::wildcard::substitute(
+                &deployment.upstream_model,
+                matched,
+            )),
+            None => Cow::Borrowed(&deployment.upstream_model),
         }
     }
 }

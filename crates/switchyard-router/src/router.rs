@@ -356,6 +356,11 @@ impl Router {
             .unwrap_or(&[])
     }
 
+    /// Every deployment of every group (wildcard groups included), in no particular order.
+    pub fn all_deployments(&self) -> impl Iterator<Item = &Arc<Deployment>> {
+        self.inner.groups.values().flatten()
+    }
+
     /// The routing strategy that picks among a group's eligible deployments.
     pub fn routing_strategy(&self) -> &RoutingStrategy {
         &self.inner.strategy

@@ -3,12 +3,12 @@
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 use switchyard_providers::{Endpoint, ProviderResponse};
 
-use switchyard_router::{CallOptions, Deployment, RoutedResponse};
+use switchyard_router::{CallOptions, RoutedResponse};
 use switchyard_types::{ModelList, RequestBody};
 
 use crate::AppState;
@@ -83,11 +83,10 @@ async fn routed(
         Err(error) => return error.into_response(),
     };
     match state.router.call_with(endpoint, body, options).await {
-        Ok(answer) => answer_response(answer, state.router.routing_strategy().name()),
+        Ok(answer) => answer_response(&state, answer),
         Err(error) => {
             let mut headers = HeaderMap::new();
-            let strategy = state.router.routing_strategy().name();
-            route_headers::insert_failure(&mut headers, &error, strategy);
+            route_headers::insert_failure(&mut headers, &error, state.answer_headers.strategy());
             let mut response = ApiError::from(error).into_response();
             response.headers_mut().extend(headers);
             response
@@ -115,7 +114,7 @@ fn call_options(headers: &HeaderMap) -> Result<CallOptions, ApiError> {
     })
 }
 
-fn answer_response(answer: RoutedResponse, strategy: &str) -> Response {
+fn answer_response(state: &AppState, answer: RoutedResponse) -> Response {
     let RoutedResponse {
         deployment,
         body,
@@ -144,38 +143,18 @@ fn answer_response(answer: RoutedResponse, strategy: &str) -> Response {
         }
     };
     *response.status_mut() = StatusCode::OK;
-    insert_litellm_headers(response.headers_mut(), &deployment);
-    route_headers::insert_success(
+    state.answer_headers.insert(
         response.headers_mut(),
+        &deployment,
         &failed_attempts,
-        (&deployment.model_group, &deployment.id),
         retries,
         fallbacks,
-        strategy,
     );
-    response.extensions_mut().insert(RouteInfo {
-        model_group: deployment.model_group.clone(),
-        deployment_id: deployment.id.clone(),
-    });
-    response
-}
-
-/// LiteLLM's response headers, so tooling built for LiteLLM keeps working.
-fn insert_litellm_headers(headers: &mut HeaderMap, deployment: &Deployment) {
-    // Names built at compile time: `from_static` at run time re-validates them per request.
-    const MODEL_ID: HeaderName = HeaderName::from_static("x-litellm-model-id");
-    const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
-    const API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
-    let pairs = [
-        (MODEL_ID, Some(deployment.id.as_str())),
-        (MODEL_GROUP, Some(deployment.model_group.as_str())),
-        (API_BASE, deployment.api_base.as_deref()),
-    ];
-    for (name, value) in pairs {
-        if let Some(value) = value.and_then(|v| HeaderValue::from_str(v).ok()) {
-            headers.insert(name, value);
-        }
+    if tracing::enabled!(target: crate::logging::REQUEST_LOG_TARGET, tracing::Level::INFO) {
+        // Only the request log line reads it.
+        response.extensions_mut().insert(RouteInfo { deployment });
     }
+    response
 }
 
 /// `GET /v1/models`.

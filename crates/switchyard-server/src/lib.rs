@@ -4,6 +4,7 @@
 //! [`serve`] runs it on a listener until a shutdown signal, then lets
 //! in-flight requests finish.
 
+mod answer_headers;
 mod api_error;
 mod auth;
 mod gate;
@@ -35,6 +36,7 @@ pub struct AppState {
     master_key: Option<Arc<SecretString>>,
     max_body_bytes: usize,
     started_at: u64,
+    answer_headers: Arc<answer_headers::AnswerHeaders>,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
             .map(|d| d.as_secs())
             .unwrap_or(0);
         Self {
+            answer_headers: Arc::new(answer_headers::AnswerHeaders::new(&router)),
             router,
             master_key,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,

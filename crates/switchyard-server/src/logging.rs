@@ -8,11 +8,14 @@ use axum::response::Response;
 use tracing::info;
 use tracing_subscriber::EnvFilter;
 
+/// The target of the per-request log line (the module's own path, spelled out so
+/// handlers can ask whether that line is on).
+pub(crate) const REQUEST_LOG_TARGET: &str = "switchyard_server::logging";
+
 /// Which deployment served a request, attached to the response for the log line.
 #[derive(Debug, Clone)]
 pub(crate) struct RouteInfo {
-    pub(crate) model_group: String,
-    pub(crate) deployment_id: String,
+    pub(crate) deployment: std::sync::Arc<switchyard_router::Deployment>,
 }
 
 /// Log line format.
@@ -65,10 +68,11 @@ impl RequestLine {
     pub(crate) fn finish(self, response: &Response) {
         let route = response.extensions().get::<RouteInfo>();
         info!(
+            target: REQUEST_LOG_TARGET,
             method = %self.method,
             path = self.path,
-            model_group = route.map(|r| r.model_group.as_str()),
-            deployment_id = route.map(|r| r.deployment_id.as_str()),
+            model_group = route.map(|r| r.deployment.model_group.as_str()),
+            deployment_id = route.map(|r| r.deployment.id.as_str()),
             status = response.status().as_u16(),
             duration_ms = self.start.elapsed().as_secs_f64() * 1000.0,
             "request"

@@ -14,15 +14,12 @@ const ATTEMPTED_RETRIES: HeaderName = HeaderName::from_static("x-litellm-attempt
 const ATTEMPTED_FALLBACKS: HeaderName = HeaderName::from_static("x-litellm-attempted-fallbacks");
 const ROUTE: HeaderName = HeaderName::from_static("x-switchyard-route");
 
-/// Adds the routing headers of a successful call.
-pub(crate) fn insert_success(
-    headers: &mut HeaderMap,
+/// `x-switchyard-route` of a successful call: the failed attempts, then the answer.
+pub(crate) fn success_route(
     failed: &[Attempt],
     answered_by: (&str, &str),
-    retries: u32,
-    fallbacks: u32,
     strategy: &str,
-) {
+) -> Option<HeaderValue> {
     let (group, id) = answered_by;
     let mut route = String::with_capacity(group.len() + id.len() + strategy.len() + 16);
     describe(&mut route, failed);
@@ -34,7 +31,7 @@ pub(crate) fn insert_success(
     route.push_str(id);
     route.push_str(":ok");
     name_strategy(&mut route, strategy);
-    insert(headers, retries, fallbacks, route);
+    header_value(route)
 }
 
 /// Adds the routing headers of a failed call (nothing when no attempt was made).
@@ -56,7 +53,7 @@ pub(crate) fn insert_failure(headers: &mut HeaderMap, error: &RouterError, strat
         let mut route = String::new();
         describe(&mut route, attempts);
         name_strategy(&mut route, strategy);
-        insert(headers, retries as u32, *fallbacks, route);
+        insert(headers, retries as u32, *fallbacks, header_value(route));
     }
 }
 
@@ -90,11 +87,21 @@ fn count(n: u32) -> HeaderValue {
     }
 }
 
-fn insert(headers: &mut HeaderMap, retries: u32, fallbacks: u32, route: String) {
+/// Adds the retry and fallback counts and the route (when it could be a header).
+pub(crate) fn insert(
+    headers: &mut HeaderMap,
+    retries: u32,
+    fallbacks: u32,
+    route: Option<HeaderValue>,
+) {
     headers.insert(ATTEMPTED_RETRIES, count(retries));
     headers.insert(ATTEMPTED_FALLBACKS, count(fallbacks));
-    // Group names come from the config and may hold bytes a header cannot carry.
-    if let Ok(value) = HeaderValue::from_maybe_shared(Bytes::from(route)) {
-        headers.insert(ROUTE, value);
+    if let Some(route) = route {
+        headers.insert(ROUTE, route);
     }
+}
+
+/// Group names come from the config and may hold bytes a header cannot carry.
+fn header_value(route: String) -> Option<HeaderValue> {
+    HeaderValue::from_maybe_shared(Bytes::from(route)).ok()
 }

@@ -382,3 +382,42 @@ async fn a_request_level_mock_response_never_reaches_the_upstream() {
     assert_eq!(r.status(), 429);
     assert_eq!(mock.call_count(), 0);
 }
+
+#[tokio::test]
+async fn the_upstream_body_keeps_the_clients_order_swaps_the_model_and_adds_defaults_last() {
+    let mock = MockUpstream::start().await;
+    let yaml = format!(
+        r#"
+model_list:
+  - model_name: gpt
+    litellm_params:
+      model: openai/gpt-4o-2024-08-06
+      api_base: {}
+      api_key: k
+      temperature: 0.2
+      seed: 7
+router_settings:
+  default_litellm_params: {{seed: 1, top_p: 0.5, temperature: 1.5}}
+"#,
+        mock.url()
+    );
+    let proxy = ProxyHarness::start(&yaml).await.unwrap();
+    let raw = r#"{"messages":[{"role":"user","content":"hi"}],"model":"gpt","metadata":{"tags":["x"]},"temperature":0.9,"num_retries":0,"x\"odd":[1.50]}"#;
+    let resp = proxy
+        .client()
+        .post(format!("{}/v1/chat/completions", proxy.url()))
+        .header("content-type", "application/json")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let sent = String::from_utf8(mock.calls()[0].body.to_vec()).unwrap();
+    // The model is renamed where the client put it; router-only fields (`metadata`,
+    // `num_retries`) are dropped; the client's temperature beats both defaults; the
+    // deployment's `seed` beats the router's; the router's `top_p` comes last.
+    assert_eq!(
+        sent,
+        r#"{"messages":[{"role":"user","content":"hi"}],"model":"gpt-4o-2024-08-06","temperature":0.9,"x\"odd":[1.50],"seed":7,"top_p":0.5}"#
+    );
+}

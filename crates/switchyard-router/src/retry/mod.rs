@@ -33,7 +33,7 @@ pub(crate) use policy::RetrySettings;
 use crate::deployment::Deployment;
 use crate::error::{Attempt, RouterError};
 use crate::fallback::RequestFallbacks;
-use crate::request::{upstream_body, wants_mock};
+use crate::request::{AttemptBody, upstream_body, wants_mock};
 use crate::router::{CallGuard, Inner};
 use crate::select::PickError;
 
@@ -212,7 +212,7 @@ async fn run_group(
                 let model = if reserved > 0 && plan.stream {
                     plan.facts.upstream_model(&deployment)
                 } else {
-                    String::new()
+                    Default::default()
                 };
                 let counted = observe::Counted {
                     model: &model,
@@ -351,22 +351,16 @@ async fn attempt(
     };
     let request = ProviderRequest {
         endpoint: plan.endpoint,
-        body: {
-            let mut body = upstream_body(
-                plan.body,
-                deployment,
-                &inner.router_defaults,
+        body: upstream_body(
+            plan.body,
+            deployment,
+            &inner.router_defaults,
+            AttemptBody {
+                upstream_model: &plan.facts.upstream_model(deployment),
                 mock,
-                &plan.facts.upstream_model(deployment),
-            );
-            if ask_usage {
-                body.set(
-                    "stream_options",
-                    &serde_json::json!({"include_usage": true}),
-                );
-            }
-            body.to_bytes()
-        },
+                ask_usage,
+            },
+        ),
         stream: plan.stream,
         timeout: Some(timeout),
     };
