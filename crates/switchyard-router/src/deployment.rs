@@ -95,6 +95,10 @@ pub struct Deployment {
     pub max_input_tokens: Option<u64>,
     /// Per-token prices (deployment overrides over the price table).
     pub price: DeploymentPrice,
+    /// Its rpm/tpm counter keys in the state store.
+    pub(crate) usage_keys: Arc<crate::usage::UsageKeys>,
+    /// Its success counter key (the cooldown failure-ratio rule).
+    pub(crate) success_key: String,
 }
 
 impl Deployment {
@@ -153,6 +157,8 @@ impl Deployment {
         );
         let cost_per_token = price.routing_cost_per_token();
         Ok(Self {
+            usage_keys: Arc::new(crate::usage::UsageKeys::new(&cfg.id)),
+            success_key: crate::cooldown::success_key(&cfg.id),
             id: cfg.id.clone(),
             model_group: cfg.model_name.clone(),
             model: p.model.clone(),

@@ -369,7 +369,8 @@ impl Router {
     /// A deployment's usage in the current UTC minute: requests and tokens counted
     /// against its `rpm`/`tpm` (LiteLLM's `get_model_group_usage`, per deployment).
     pub async fn deployment_usage(&self, deployment_id: &str) -> DeploymentUsage {
-        let (rpm, tpm) = crate::usage::read(&*self.inner.store, &[deployment_id]).await[0];
+        let keys = crate::usage::UsageKeys::new(deployment_id);
+        let (rpm, tpm) = crate::usage::read(&*self.inner.store, &[&keys]).await[0];
         DeploymentUsage { rpm, tpm }
     }
 
@@ -536,22 +537,22 @@ impl Inner {
 #[derive(Debug)]
 pub(crate) struct CallGuard {
     store: Arc<dyn StateStore>,
-    deployment_id: String,
+    deployment: Arc<Deployment>,
     _slot: SlotPermit,
 }
 
 impl CallGuard {
     pub(crate) async fn acquire(
         store: &Arc<dyn StateStore>,
-        deployment_id: &str,
+        deployment: &Arc<Deployment>,
         slot: SlotPermit,
     ) -> Self {
-        if let Err(e) = store.incr_in_flight(deployment_id).await {
+        if let Err(e) = store.incr_in_flight(&deployment.id).await {
             tracing::warn!(error = %e, "could not count an in-flight request");
         }
         Self {
             store: Arc::clone(store),
-            deployment_id: deployment_id.to_owned(),
+            deployment: Arc::clone(deployment),
             _slot: slot,
         }
     }
@@ -559,6 +560,6 @@ impl CallGuard {
 
 impl Drop for CallGuard {
     fn drop(&mut self) {
-        self.store.decr_in_flight(&self.deployment_id);
+        self.store.decr_in_flight(&self.deployment.id);
     }
 }

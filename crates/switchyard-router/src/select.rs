@@ -18,7 +18,11 @@ use crate::precall;
 use crate::retry::CallPlan;
 use crate::router::{CallGuard, Inner};
 use crate::strategy::{CandidateSnapshot, RequestSnapshot, RoutingStrategy, latency_average};
-use crate::usage;
+use crate::usage::{self, UsageKeys};
+
+/// The candidates of one routing decision: groups rarely have more than eight
+/// deployments, so these lists live on the stack.
+type Few<T> = smallvec::SmallVec<[T; 8]>;
 
 /// The deployment chosen for an attempt, with its slot (and usage) already held.
 pub(crate) struct Picked {
@@ -96,12 +100,12 @@ impl Inner {
                     Some(usage::until_window_turns()),
                 ));
             }
-            let free: Vec<(&Arc<Deployment>, (u64, u64))> = within_limits
+            let free: Few<(&Arc<Deployment>, (u64, u64))> = within_limits
                 .into_iter()
                 .filter(|(d, _)| !self.slots.is_full(&d.id))
                 .collect();
             if let Some(tier) = lowest_order(free.iter().map(|(d, _)| *d)) {
-                let candidates: Vec<(&Arc<Deployment>, (u64, u64))> =
+                let candidates: Few<(&Arc<Deployment>, (u64, u64))> =
                     free.into_iter().filter(|(d, _)| d.order == tier).collect();
                 let snapshots = self.snapshots(&candidates).await;
                 let request = RequestSnapshot {
@@ -124,9 +128,9 @@ impl Inner {
                     // Another request took the last slot since the check: look again.
                     continue;
                 };
-                let guard = CallGuard::acquire(&self.store, &chosen.id, permit).await;
+                let guard = CallGuard::acquire(&self.store, chosen, permit).await;
                 let reserved_tokens = if usage_of {
-                    usage::reserve(&*self.store, &chosen.id, plan.facts.tokens).await;
+                    usage::reserve(&*self.store, &chosen.usage_keys, plan.facts.tokens).await;
                     plan.facts.tokens
                 } else {
                     0
@@ -159,17 +163,18 @@ impl Inner {
         group: &str,
         deployments: &'a [Arc<Deployment>],
         plan: &CallPlan<'_>,
-    ) -> Result<Vec<&'a Arc<Deployment>>, PickError> {
-        let mut allowed: Vec<&Arc<Deployment>> = deployments.iter().collect();
+    ) -> Result<Few<&'a Arc<Deployment>>, PickError> {
+        let mut allowed: Few<&Arc<Deployment>> = deployments.iter().collect();
         if self.tag_filtering {
-            allowed = precall::filter_by_tags(allowed, &plan.facts.tags).map_err(|reason| {
+            let tagged = precall::filter_by_tags(allowed.into_vec(), &plan.facts.tags);
+            allowed = Few::from_vec(tagged.map_err(|reason| {
                 PickError::Unavailable(RouterError::BadRequest {
                     message: format!(
                         "No deployments available for selected model={group}: {reason}"
                     ),
                     param: Some("tags".into()),
                 })
-            })?;
+            })?);
         }
         if let Some(region) = &plan.facts.region {
             allowed.retain(|d| precall::in_region(d, region));
@@ -204,7 +209,7 @@ impl Inner {
         &self,
         live: &[&'a Arc<Deployment>],
         plan: &CallPlan<'_>,
-    ) -> (Vec<(&'a Arc<Deployment>, (u64, u64))>, bool) {
+    ) -> (Few<(&'a Arc<Deployment>, (u64, u64))>, bool) {
         let counted = self.counts_usage()
             || live
                 .iter()
@@ -212,8 +217,8 @@ impl Inner {
         if !counted {
             return (live.iter().map(|d| (*d, (0, 0))).collect(), false);
         }
-        let ids: Vec<&str> = live.iter().map(|d| d.id.as_str()).collect();
-        let used = usage::read(&*self.store, &ids).await;
+        let keys: Few<&UsageKeys> = live.iter().map(|d| &*d.usage_keys).collect();
+        let used = usage::read(&*self.store, &keys).await;
         let tokens = plan.facts.tokens;
         let kept = live
             .iter()
@@ -241,8 +246,8 @@ impl Inner {
     async fn snapshots(
         &self,
         candidates: &[(&Arc<Deployment>, (u64, u64))],
-    ) -> Vec<CandidateSnapshot> {
-        let mut out: Vec<CandidateSnapshot> = candidates
+    ) -> Few<CandidateSnapshot> {
+        let mut out: Few<CandidateSnapshot> = candidates
             .iter()
             .map(|(d, (rpm_used, tpm_used))| CandidateSnapshot {
                 rpm_used: *rpm_used,
@@ -254,7 +259,7 @@ impl Inner {
             candidates
                 .iter()
                 .map(|(d, _)| d.id.as_str())
-                .collect::<Vec<_>>()
+                .collect::<Few<_>>()
         };
         match &self.strategy {
             RoutingStrategy::LeastBusy | RoutingStrategy::Custom(_) => {
@@ -283,7 +288,7 @@ impl Inner {
         failed: &Deployment,
         spent_tiers: &[Option<u32>],
     ) -> bool {
-        let all: Vec<&Arc<Deployment>> = deployments.iter().collect();
+        let all: Few<&Arc<Deployment>> = deployments.iter().collect();
         self.healthy(&all, spent_tiers)
             .await
             .live
@@ -296,12 +301,12 @@ impl Inner {
         deployments: &[&'a Arc<Deployment>],
         spent_tiers: &[Option<u32>],
     ) -> Healthy<'a> {
-        let open: Vec<&Arc<Deployment>> = deployments
+        let open: Few<&Arc<Deployment>> = deployments
             .iter()
             .copied()
             .filter(|d| !spent_tiers.contains(&d.order))
             .collect();
-        let ids: Vec<&str> = open.iter().map(|d| d.id.as_str()).collect();
+        let ids: Few<&str> = open.iter().map(|d| d.id.as_str()).collect();
         let cooling = match self.store.cooldowns(&ids).await {
             Ok(c) => c,
             Err(e) => {
@@ -329,7 +334,7 @@ impl Inner {
 }
 
 struct Healthy<'a> {
-    live: Vec<&'a Arc<Deployment>>,
+    live: Few<&'a Arc<Deployment>>,
     soonest_recovery: Option<std::time::Duration>,
 }
 

@@ -8,14 +8,23 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::state::{StateStore, current_minute};
 
-/// The store key of a deployment's request counter (hash-tagged for Redis Cluster).
-pub(crate) fn rpm_key(deployment_id: &str) -> String {
-    format!("{{{deployment_id}}}:rpm")
+/// A deployment's counter keys in the store (hash-tagged for Redis Cluster), built
+/// once with the deployment rather than formatted on every call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UsageKeys {
+    /// Requests this minute.
+    pub(crate) rpm: String,
+    /// Tokens this minute.
+    pub(crate) tpm: String,
 }
 
-/// The store key of a deployment's token counter.
-pub(crate) fn tpm_key(deployment_id: &str) -> String {
-    format!("{{{deployment_id}}}:tpm")
+impl UsageKeys {
+    pub(crate) fn new(deployment_id: &str) -> Self {
+        Self {
+            rpm: format!("{{{deployment_id}}}:rpm"),
+            tpm: format!("{{{deployment_id}}}:tpm"),
+        }
+    }
 }
 
 /// Time until the current UTC minute ends: when rpm/tpm windows turn.
@@ -28,12 +37,11 @@ pub(crate) fn until_window_turns() -> Duration {
 
 /// Current `(rpm_used, tpm_used)` per deployment, in the order asked. A store
 /// error reads as zero usage: limits fail open rather than stopping traffic.
-pub(crate) async fn read(store: &dyn StateStore, deployment_ids: &[&str]) -> Vec<(u64, u64)> {
-    let keys: Vec<String> = deployment_ids
+pub(crate) async fn read(store: &dyn StateStore, deployments: &[&UsageKeys]) -> Vec<(u64, u64)> {
+    let refs: Vec<&str> = deployments
         .iter()
-        .flat_map(|id| [rpm_key(id), tpm_key(id)])
+        .flat_map(|k| [k.rpm.as_str(), k.tpm.as_str()])
         .collect();
-    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     match store.get_windows(&refs, current_minute()).await {
         Ok(values) => values
             .chunks(2)
@@ -41,27 +49,23 @@ pub(crate) async fn read(store: &dyn StateStore, deployment_ids: &[&str]) -> Vec
             .collect(),
         Err(e) => {
             tracing::warn!(error = %e, "cannot read rpm/tpm usage; treating it as zero");
-            vec![(0, 0); deployment_ids.len()]
+            vec![(0, 0); deployments.len()]
         }
     }
 }
 
 /// Counts one request and its estimated tokens against a deployment.
-pub(crate) async fn reserve(store: &dyn StateStore, deployment_id: &str, tokens: u64) {
+pub(crate) async fn reserve(store: &dyn StateStore, keys: &UsageKeys, tokens: u64) {
     let window = current_minute();
     let results = [
-        store.incr_window(&rpm_key(deployment_id), window, 1).await,
+        store.incr_window(&keys.rpm, window, 1).await,
         store
-            .incr_window(
-                &tpm_key(deployment_id),
-                window,
-                i64::try_from(tokens).unwrap_or(i64::MAX),
-            )
+            .incr_window(&keys.tpm, window, i64::try_from(tokens).unwrap_or(i64::MAX))
             .await,
     ];
     for r in results {
         if let Err(e) = r {
-            tracing::warn!(error = %e, deployment_id, "cannot record usage");
+            tracing::warn!(error = %e, key = keys.rpm, "cannot record usage");
         }
     }
 }
@@ -69,7 +73,7 @@ pub(crate) async fn reserve(store: &dyn StateStore, deployment_id: &str, tokens:
 /// Replaces a reservation's token estimate with the real count.
 pub(crate) async fn reconcile(
     store: &dyn StateStore,
-    deployment_id: &str,
+    keys: &UsageKeys,
     reserved: u64,
     actual: u64,
 ) {
@@ -77,11 +81,8 @@ pub(crate) async fn reconcile(
     if delta == 0 {
         return;
     }
-    if let Err(e) = store
-        .incr_window(&tpm_key(deployment_id), current_minute(), delta)
-        .await
-    {
-        tracing::warn!(error = %e, deployment_id, "cannot reconcile token usage");
+    if let Err(e) = store.incr_window(&keys.tpm, current_minute(), delta).await {
+        tracing::warn!(error = %e, key = keys.tpm, "cannot reconcile token usage");
     }
 }
 
@@ -129,11 +130,13 @@ mod tests {
     #[tokio::test]
     async fn reserve_then_reconcile_to_the_real_count() {
         let store = MemoryStore::new();
-        reserve(&store, "d", 100).await;
-        reserve(&store, "d", 50).await;
-        assert_eq!(read(&store, &["d", "other"]).await, vec![(2, 150), (0, 0)]);
-        reconcile(&store, "d", 100, 40).await;
-        assert_eq!(read(&store, &["d"]).await, vec![(2, 90)]);
+        let (d, other) = (UsageKeys::new("d"), UsageKeys::new("other"));
+        assert_eq!(d.rpm, "{d}:rpm");
+        reserve(&store, &d, 100).await;
+        reserve(&store, &d, 50).await;
+        assert_eq!(read(&store, &[&d, &other]).await, vec![(2, 150), (0, 0)]);
+        reconcile(&store, &d, 100, 40).await;
+        assert_eq!(read(&store, &[&d]).await, vec![(2, 90)]);
     }
 
     #[test]

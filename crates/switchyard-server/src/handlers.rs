@@ -1,8 +1,9 @@
 //! Thin HTTP handlers: read the request, hand it to the router, write the answer.
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
@@ -20,37 +21,37 @@ use crate::sse::SseOut;
 /// `POST /v1/chat/completions`.
 pub(crate) async fn chat_completions(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    options: RequestOptions,
     body: BodyResult,
 ) -> Response {
-    routed(state, Endpoint::ChatCompletions, headers, body).await
+    routed(state, Endpoint::ChatCompletions, options, body).await
 }
 
 /// `POST /v1/completions`.
 pub(crate) async fn completions(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    options: RequestOptions,
     body: BodyResult,
 ) -> Response {
-    routed(state, Endpoint::Completions, headers, body).await
+    routed(state, Endpoint::Completions, options, body).await
 }
 
 /// `POST /v1/embeddings`.
 pub(crate) async fn embeddings(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    options: RequestOptions,
     body: BodyResult,
 ) -> Response {
-    routed(state, Endpoint::Embeddings, headers, body).await
+    routed(state, Endpoint::Embeddings, options, body).await
 }
 
 /// `POST /v1/images/generations`.
 pub(crate) async fn image_generations(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    options: RequestOptions,
     body: BodyResult,
 ) -> Response {
-    routed(state, Endpoint::ImageGenerations, headers, body).await
+    routed(state, Endpoint::ImageGenerations, options, body).await
 }
 
 /// The request body, or why axum could not read it (too large, broken connection).
@@ -59,10 +60,22 @@ type BodyResult = Result<Bytes, BytesRejection>;
 /// A whole-call deadline in seconds, beyond what LiteLLM offers.
 const TIMEOUT_HEADER: &str = "x-switchyard-timeout";
 
+/// The call options a request's headers set, or why they are invalid. Read from
+/// the request head in place: axum's `HeaderMap` extractor would copy every header.
+pub(crate) struct RequestOptions(Result<CallOptions, ApiError>);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestOptions {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(call_options(&parts.headers)))
+    }
+}
+
 async fn routed(
     state: AppState,
     endpoint: Endpoint,
-    headers: HeaderMap,
+    RequestOptions(options): RequestOptions,
     raw: BodyResult,
 ) -> Response {
     let raw = match raw {
@@ -78,7 +91,7 @@ async fn routed(
         Ok(body) => body,
         Err(e) => return ApiError::bad_request(e.to_string(), None).into_response(),
     };
-    let options = match call_options(&headers) {
+    let options = match options {
         Ok(options) => options,
         Err(error) => return error.into_response(),
     };

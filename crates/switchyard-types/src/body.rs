@@ -321,6 +321,9 @@ mod tests {
                 .unwrap();
         assert_eq!(body.keys().collect::<Vec<_>>(), ["model", "x\"y", "stream"]);
         assert_eq!(body.get_str("model").as_deref(), Some("b"));
-        assert_eq!(&body.to_bytes()[..], br#"{"model":"b","x\"y":1,"stream":true}"#);
+        assert_eq!(
+            &body.to_bytes()[..],
+            br#"{"model":"b","x\"y":1,"stream":true}"#
+        );
     }
 }

@@ -175,11 +175,21 @@ impl Cooldowns {
 
     /// Counts a successful call (for the failure-ratio rule).
     pub async fn record_success(&self, deployment_id: &str) {
+        self.record_success_at(deployment_id, &success_key(deployment_id))
+            .await;
+    }
+
+    /// [`record_success`](Self::record_success) with the counter key built once per
+    /// deployment ([`success_key`]).
+    pub(crate) async fn record_success_at(&self, deployment_id: &str, success_key: &str) {
         if self.settings.disabled || !self.settings.ratio_rules() {
             return;
         }
-        let key = key(deployment_id, "successes");
-        if let Err(e) = self.store.incr_window(&key, current_minute(), 1).await {
+        if let Err(e) = self
+            .store
+            .incr_window(success_key, current_minute(), 1)
+            .await
+        {
             store_error(deployment_id, &e);
         }
     }
@@ -260,7 +270,7 @@ impl Cooldowns {
         fails_now: u64,
         single: bool,
     ) -> Result<bool, StateError> {
-        let successes = key(deployment_id, "successes");
+        let successes = success_key(deployment_id);
         let fails = key(deployment_id, "fails");
         let current = self.store.get_windows(&[&successes], window).await?;
         let previous = self
@@ -322,6 +332,11 @@ impl Cooldowns {
 }
 
 /// A counter key, hash-tagged by deployment: `{id}:suffix`.
+/// The store key counting a deployment's successes this minute.
+pub(crate) fn success_key(deployment_id: &str) -> String {
+    key(deployment_id, "successes")
+}
+
 fn key(deployment_id: &str, suffix: &str) -> String {
     format!("{{{deployment_id}}}:{suffix}")
 }

@@ -16,7 +16,6 @@ mod observe;
 mod policy;
 mod stream_usage;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,7 +64,9 @@ pub(crate) struct Success {
 pub(crate) struct Trail {
     pub(crate) attempts: Vec<Attempt>,
     pub(crate) fallbacks: u32,
-    visited: HashSet<String>,
+    /// Groups that failed: a fallback never goes back to one. (A group on the
+    /// fallback stack has failed already, so this is every group entered.)
+    failed_groups: Vec<String>,
 }
 
 /// Why a group gave up.
@@ -112,11 +113,11 @@ fn run_group_chain<'a>(
     trail: &'a mut Trail,
 ) -> BoxFuture<'a, Result<Success, GroupFailure>> {
     Box::pin(async move {
-        trail.visited.insert(group.to_owned());
         let failure = match run_group(inner, group, plan, trail).await {
             Ok(success) => return Ok(success),
             Err(failure) => failure,
         };
+        trail.failed_groups.push(group.to_owned());
         if plan.fallbacks.disabled {
             return Err(failure);
         }
@@ -130,7 +131,7 @@ fn run_group_chain<'a>(
             if trail.fallbacks >= inner.fallbacks.max_fallbacks || deadline_passed(plan.deadline) {
                 break;
             }
-            if trail.visited.contains(&target) {
+            if trail.failed_groups.contains(&target) {
                 continue;
             }
             let Some(target) = inner.resolve_group(&target) else {
@@ -208,7 +209,10 @@ async fn run_group(
         let outcome = attempt(inner, &deployment, plan, picked.guard, ask_usage).await;
         let error = match outcome {
             Ok((response, guard)) => {
-                inner.cooldowns.record_success(&deployment.id).await;
+                inner
+                    .cooldowns
+                    .record_success_at(&deployment.id, &deployment.success_key)
+                    .await;
                 let model = if reserved > 0 && plan.stream {
                     plan.facts.upstream_model(&deployment)
                 } else {

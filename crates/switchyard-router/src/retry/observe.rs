@@ -41,7 +41,7 @@ pub(super) async fn success(
             if reserved > 0
                 && let Some(r) = reported
             {
-                usage::reconcile(&*inner.store, &deployment.id, reserved, r.total).await;
+                usage::reconcile(&*inner.store, &deployment.usage_keys, reserved, r.total).await;
             }
             if tracks_latency(inner) {
                 // Seconds per completion token when usage is known, as LiteLLM measures it.
@@ -63,7 +63,7 @@ pub(super) async fn success(
             }
             let tally = stream_usage::Tally {
                 store: Arc::clone(&inner.store),
-                deployment_id: deployment.id.clone(),
+                keys: Arc::clone(&deployment.usage_keys),
                 model: counted.model.to_owned(),
                 reserved,
                 input_tokens: counted.prompt_tokens,
@@ -83,7 +83,7 @@ pub(super) async fn failure(
     reserved: u64,
 ) {
     if reserved > 0 {
-        usage::reconcile(&*inner.store, &deployment.id, reserved, 0).await;
+        usage::reconcile(&*inner.store, &deployment.usage_keys, reserved, 0).await;
     }
     if tracks_latency(inner) && error.kind == ErrorKind::Timeout {
         record_latency(inner, &deployment.id, TIMEOUT_PENALTY_SECS).await;

@@ -12,7 +12,7 @@ use futures::StreamExt;
 use switchyard_providers::ByteStream;
 
 use crate::state::StateStore;
-use crate::usage;
+use crate::usage::{self, UsageKeys};
 
 /// Events held for counting at most this many bytes; past it the estimate stands.
 const MAX_HELD_BYTES: usize = 8 << 20;
@@ -20,7 +20,7 @@ const MAX_HELD_BYTES: usize = 8 << 20;
 /// What a counted stream needs to settle its reservation.
 pub(super) struct Tally {
     pub(super) store: Arc<dyn StateStore>,
-    pub(super) deployment_id: String,
+    pub(super) keys: Arc<UsageKeys>,
     /// Model name whose encoding counts the completion.
     pub(super) model: String,
     /// Tokens reserved when the call was sent.
@@ -75,7 +75,7 @@ impl Running {
             self.settled = true;
             self.held = Vec::new();
             let t = &self.tally;
-            usage::reconcile(&*t.store, &t.deployment_id, t.reserved, actual).await;
+            usage::reconcile(&*t.store, &t.keys, t.reserved, actual).await;
             return if t.hide_usage_event {
                 without_usage_only_events(bytes)
             } else {
@@ -100,7 +100,7 @@ impl Running {
         let t = &self.tally;
         let output = completion_tokens(&t.model, &self.held);
         let actual = t.input_tokens.saturating_add(output);
-        usage::reconcile(&*t.store, &t.deployment_id, t.reserved, actual).await;
+        usage::reconcile(&*t.store, &t.keys, t.reserved, actual).await;
     }
 }
 
@@ -252,10 +252,11 @@ mod tests {
 
     async fn tpm_after(chunks: &'static [&'static [u8]], hide: bool) -> (u64, Vec<Bytes>) {
         let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
-        usage::reserve(&*store, "d", 100).await;
+        let keys = Arc::new(UsageKeys::new("d"));
+        usage::reserve(&*store, &keys, 100).await;
         let tally = Tally {
             store: Arc::clone(&store),
-            deployment_id: "d".into(),
+            keys: Arc::clone(&keys),
             model: "gpt-4o".into(),
             reserved: 100,
             input_tokens: 10,
@@ -265,7 +266,7 @@ mod tests {
             .map(Result::unwrap)
             .collect()
             .await;
-        (usage::read(&*store, &["d"]).await[0].1, out)
+        (usage::read(&*store, &[&*keys]).await[0].1, out)
     }
 
     #[tokio::test]

@@ -16,8 +16,7 @@ use super::{StateError, StateStore};
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     in_flight: Mutex<HashMap<String, u64>>,
-    // Only the current and previous minute are kept; older windows are dropped on write.
-    windows: Mutex<HashMap<(String, u64), u64>>,
+    windows: Mutex<HashMap<String, Windows>>,
     cooldowns: Mutex<HashMap<String, Instant>>,
     latencies: Mutex<HashMap<String, VecDeque<(Instant, f64)>>>,
 }
@@ -26,6 +25,38 @@ impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+/// A counter's two newest windows (readers ask for the current and the previous
+/// minute only), so a write never scans other keys or allocates for a known key.
+#[derive(Debug, Default, Clone, Copy)]
+struct Windows([(u64, u64); 2]);
+
+impl Windows {
+    fn get(&self, window: u64) -> u64 {
+        self.0
+            .iter()
+            .find(|(w, _)| *w == window)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    fn add(&mut self, window: u64, by: i64) -> u64 {
+        let slot = match self.0.iter().position(|(w, _)| *w == window) {
+            Some(i) => i,
+            None => {
+                // Replace the older window, unless this one is older still.
+                let older = if self.0[0].0 <= self.0[1].0 { 0 } else { 1 };
+                if self.0[older].0 > window {
+                    return 0u64.saturating_add_signed(by);
+                }
+                self.0[older] = (window, 0);
+                older
+            }
+        };
+        let n = &mut self.0[slot].1;
+        *n = n.saturating_add_signed(by);
+        *n
     }
 }
 
@@ -38,7 +69,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl StateStore for MemoryStore {
     fn incr_in_flight(&self, deployment_id: &str) -> BoxFuture<'_, Result<u64, StateError>> {
         let mut map = lock(&self.in_flight);
-        let n = map.entry(deployment_id.to_owned()).or_insert(0);
+        let n = match map.get_mut(deployment_id) {
+            Some(n) => n,
+            None => map.entry(deployment_id.to_owned()).or_insert(0),
+        };
         *n += 1;
         ready(Ok(*n)).boxed()
     }
@@ -66,10 +100,11 @@ impl StateStore for MemoryStore {
         by: i64,
     ) -> BoxFuture<'_, Result<u64, StateError>> {
         let mut map = lock(&self.windows);
-        map.retain(|(_, w), _| *w + 1 >= window);
-        let n = map.entry((key.to_owned(), window)).or_insert(0);
-        *n = n.saturating_add_signed(by);
-        ready(Ok(*n)).boxed()
+        let counter = match map.get_mut(key) {
+            Some(counter) => counter,
+            None => map.entry(key.to_owned()).or_default(),
+        };
+        ready(Ok(counter.add(window, by))).boxed()
     }
 
     fn get_windows(
@@ -80,7 +115,7 @@ impl StateStore for MemoryStore {
         let map = lock(&self.windows);
         let out = keys
             .iter()
-            .map(|k| map.get(&((*k).to_owned(), window)).copied().unwrap_or(0))
+            .map(|k| map.get(*k).map_or(0, |c| c.get(window)))
             .collect();
         ready(Ok(out)).boxed()
     }
