@@ -55,7 +55,7 @@ pub(crate) async fn image_generations(
 }
 
 /// The request body, or why axum could not read it (too large, broken connection).
-type BodyResult = Result<Bytes, BytesRejection>;
+pub(crate) type BodyResult = Result<Bytes, BytesRejection>;
 
 /// A whole-call deadline in seconds, beyond what LiteLLM offers.
 const TIMEOUT_HEADER: &str = "x-switchyard-timeout";
@@ -64,15 +64,21 @@ const TIMEOUT_HEADER: &str = "x-switchyard-timeout";
 /// the request head in place: axum's `HeaderMap` extractor would copy every header.
 pub(crate) struct RequestOptions(Result<CallOptions, ApiError>);
 
+impl RequestOptions {
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
+        Self(call_options(headers))
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for RequestOptions {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(call_options(&parts.headers)))
+        Ok(Self::from_headers(&parts.headers))
     }
 }
 
-async fn routed(
+pub(crate) async fn routed(
     state: AppState,
     endpoint: Endpoint,
     RequestOptions(options): RequestOptions,

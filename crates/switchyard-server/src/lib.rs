@@ -7,6 +7,7 @@
 mod answer_headers;
 mod api_error;
 mod auth;
+mod front_door;
 mod gate;
 mod handlers;
 mod logging;
@@ -131,7 +132,7 @@ pub async fn serve(
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, app(state))
+    axum::serve(listener, front_door::FrontDoor::new(state))
         .with_graceful_shutdown(shutdown)
         .await
 }
