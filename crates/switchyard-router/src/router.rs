@@ -1,12 +1,12 @@
 //! The [`Router`]: resolve the model group, pick a deployment, call it.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rustc_hash::FxHashMap;
 use serde_json::value::RawValue;
 use switchyard_providers::client::{HttpClientOptions, build_http_client};
 use switchyard_providers::mock::MockProvider;
@@ -70,8 +70,10 @@ pub struct Router {
 /// Everything a call reads; shared by clones of a [`Router`].
 #[derive(Debug)]
 pub(crate) struct Inner {
-    pub(crate) groups: HashMap<String, Vec<Arc<Deployment>>>,
-    aliases: HashMap<String, ModelGroupAlias>,
+    // Looked up by the client's model name on every call; built once from the config
+    // and never grown by requests, so a fast non-keyed hash is safe.
+    pub(crate) groups: FxHashMap<String, Vec<Arc<Deployment>>>,
+    aliases: FxHashMap<String, ModelGroupAlias>,
     /// Group names in config order, then visible aliases: what `/models` lists.
     listed_names: Vec<String>,
     warnings: Vec<ConfigWarning>,
@@ -177,7 +179,7 @@ impl RouterBuilder {
             .prices
             .as_ref()
             .unwrap_or_else(|| PriceTable::builtin());
-        let mut groups: HashMap<String, Vec<Arc<Deployment>>> = HashMap::new();
+        let mut groups: FxHashMap<String, Vec<Arc<Deployment>>> = FxHashMap::default();
         let mut listed_names = Vec::new();
         let mut errors = Vec::new();
         let mut warnings = Vec::new();
@@ -209,7 +211,7 @@ impl RouterBuilder {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let aliases: HashMap<String, ModelGroupAlias> = cfg
+        let aliases: FxHashMap<String, ModelGroupAlias> = cfg
             .router_settings
             .model_group_alias
             .clone()

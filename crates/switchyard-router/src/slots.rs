@@ -4,13 +4,14 @@
 //! instance sends to a deployment. A request that finds every candidate full
 //! waits for a released slot (woken by a `Notify`, no polling) until its deadline.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use rustc_hash::FxHashMap as HashMap;
 use tokio::sync::Notify;
 
-/// The slot table of one router.
+/// The slot table of one router: only deployments with a limit have a slot
+/// (an unlimited one is never full, and its calls need no bookkeeping).
 #[derive(Debug, Default)]
 pub(crate) struct Slots {
     by_deployment: HashMap<String, Arc<Slot>>,
@@ -18,7 +19,7 @@ pub(crate) struct Slots {
 
 #[derive(Debug)]
 struct Slot {
-    limit: Option<usize>,
+    limit: usize,
     used: AtomicUsize,
     /// Shared by every slot: a release anywhere wakes waiters, who re-check their candidates.
     released: Arc<Notify>,
@@ -45,13 +46,13 @@ impl Slots {
         let released = Arc::new(Notify::new());
         let by_deployment = limits
             .into_iter()
-            .map(|(id, limit)| {
+            .filter_map(|(id, limit)| {
                 let slot = Slot {
-                    limit: limit.map(|l| l as usize),
+                    limit: limit? as usize,
                     used: AtomicUsize::new(0),
                     released: Arc::clone(&released),
                 };
-                (id.to_owned(), Arc::new(slot))
+                Some((id.to_owned(), Arc::new(slot)))
             })
             .collect();
         Self { by_deployment }
@@ -59,22 +60,24 @@ impl Slots {
 
     /// Whether a call to `id` would have to wait.
     pub(crate) fn is_full(&self, id: &str) -> bool {
-        self.by_deployment
-            .get(id)
-            .is_some_and(|s| s.limit.is_some_and(|l| s.used.load(Ordering::Acquire) >= l))
+        // No lookup (no hashing of the id) when no deployment has a limit.
+        !self.by_deployment.is_empty()
+            && self
+                .by_deployment
+                .get(id)
+                .is_some_and(|s| s.used.load(Ordering::Acquire) >= s.limit)
     }
 
     /// Takes a slot on `id` if one is free.
     pub(crate) fn try_acquire(&self, id: &str) -> Option<SlotPermit> {
+        let unlimited = SlotPermit { slot: None };
+        if self.by_deployment.is_empty() {
+            return Some(unlimited);
+        }
         let Some(slot) = self.by_deployment.get(id) else {
-            return Some(SlotPermit { slot: None });
+            return Some(unlimited);
         };
-        let Some(limit) = slot.limit else {
-            slot.used.fetch_add(1, Ordering::AcqRel);
-            return Some(SlotPermit {
-                slot: Some(Arc::clone(slot)),
-            });
-        };
+        let limit = slot.limit;
         slot.used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
                 (used < limit).then_some(used + 1)
@@ -150,7 +153,9 @@ mod tests {
             slots.try_acquire("b").unwrap(),
             slots.try_acquire("b").unwrap(),
         );
-        assert_eq!(slots.in_use("b"), 2);
+        // An unlimited deployment is never full and keeps no count.
+        assert_eq!(slots.in_use("b"), 0);
+        assert!(!slots.is_full("b"));
 
         let notify = slots.released().unwrap();
         let waiter = {
@@ -174,5 +179,13 @@ mod tests {
         assert_eq!(slots.in_use("a"), 1);
         drop(second);
         assert_eq!(slots.in_use("a"), 0);
+    }
+
+    #[test]
+    fn without_any_limit_there_is_no_table_and_no_waiting() {
+        let slots = Slots::new([("a", None), ("b", None)]);
+        assert!(slots.released().is_none());
+        let _p = slots.try_acquire("a").unwrap();
+        assert!(!slots.is_full("a"));
     }
 }

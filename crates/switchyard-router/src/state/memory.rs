@@ -3,11 +3,14 @@
 //! No lock is held across an `.await`: every method does its work and
 //! returns a ready future.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt, ready};
+// Keys are deployment ids from the config, never chosen by clients: a fast
+// non-keyed hash is safe here and cheaper than SipHash on every call.
+use rustc_hash::FxHashMap as HashMap;
 use tokio::time::Instant;
 
 use super::{StateError, StateStore};
