@@ -1,12 +1,11 @@
-//! The service the listener serves: the four proxied POST routes go straight to
-//! their handler, everything else through the axum [`app`](crate::app).
+//! The proxy's HTTP service: the four proxied POST routes go straight to their
+//! handler; everything else (models, health, 404s, wrong methods) through axum.
 //!
 //! Why: axum's router costs, per request, a route lookup, two boxed service
 //! clones, a boxed handler future and the extractors' copies; on the proxied
-//! routes that was several percent of the proxy's CPU. The direct path does
-//! the same things in the same order (master key, body cap, handler, log line),
-//! with the same answers; the tests run through it, since they serve through
-//! [`serve`](crate::serve).
+//! routes that was several percent of the proxy's CPU. This path does what the
+//! axum middleware does for the other routes, in the same order: master key,
+//! body cap, handler, log line.
 
 use std::convert::Infallible;
 use std::task::{Context, Poll};
@@ -24,17 +23,24 @@ use crate::auth;
 use crate::handlers;
 use crate::logging::RequestLine;
 
-/// Routes the proxied endpoints directly and hands the rest to axum.
+/// The proxy as a tower service: routes the proxied endpoints directly and hands
+/// the rest to axum. Build it with [`app`](crate::app).
 #[derive(Clone)]
-pub(crate) struct FrontDoor {
+pub struct FrontDoor {
     state: AppState,
-    app: axum::Router,
+    rest: axum::Router,
+}
+
+impl std::fmt::Debug for FrontDoor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrontDoor").finish_non_exhaustive()
+    }
 }
 
 impl FrontDoor {
     pub(crate) fn new(state: AppState) -> Self {
         Self {
-            app: crate::app(state.clone()),
+            rest: crate::other_routes(state.clone()),
             state,
         }
     }
@@ -79,7 +85,7 @@ impl Service<Request> for FrontDoor {
         let endpoint = match proxied_endpoint(request.uri().path()) {
             Some(endpoint) if request.method() == Method::POST => endpoint,
             // Other methods on these paths get axum's 405 handling, like every other route.
-            _ => return self.app.call(request).boxed(),
+            _ => return self.rest.call(request).boxed(),
         };
         let line = RequestLine::start(&request);
         let state = self.state.clone();
@@ -100,7 +106,6 @@ impl Service<Request> for FrontDoor {
 /// Reads the capped body and the call options, then routes the call.
 async fn proxied(state: AppState, endpoint: Endpoint, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let options = handlers::RequestOptions::from_headers(&parts.headers);
     let raw = match axum::body::to_bytes(body, state.max_body_bytes).await {
         Ok(raw) => raw,
         Err(error) if is_length_limit(&error) => {
@@ -114,7 +119,7 @@ async fn proxied(state: AppState, endpoint: Endpoint, request: Request) -> Respo
             .into_response();
         }
     };
-    handlers::routed(state, endpoint, options, Ok(raw)).await
+    handlers::routed(state, endpoint, &parts.headers, raw).await
 }
 
 fn is_length_limit(error: &axum::Error) -> bool {

@@ -1,5 +1,6 @@
-//! The one middleware every route goes through: the master-key check and the
-//! request log line.
+//! The one middleware of the axum routes: the master-key check and the request
+//! log line. (The proxied POST routes skip axum; `front_door.rs` does the same
+//! two things for them.)
 //!
 //! Written as a plain tower service rather than two `from_fn` layers: each
 //! axum layer costs a boxed service clone and a boxed future per request, and

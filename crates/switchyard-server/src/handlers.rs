@@ -1,9 +1,7 @@
 //! Thin HTTP handlers: read the request, hand it to the router, write the answer.
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
@@ -18,86 +16,22 @@ use crate::logging::RouteInfo;
 use crate::route_headers;
 use crate::sse::SseOut;
 
-/// `POST /v1/chat/completions`.
-pub(crate) async fn chat_completions(
-    State(state): State<AppState>,
-    options: RequestOptions,
-    body: BodyResult,
-) -> Response {
-    routed(state, Endpoint::ChatCompletions, options, body).await
-}
-
-/// `POST /v1/completions`.
-pub(crate) async fn completions(
-    State(state): State<AppState>,
-    options: RequestOptions,
-    body: BodyResult,
-) -> Response {
-    routed(state, Endpoint::Completions, options, body).await
-}
-
-/// `POST /v1/embeddings`.
-pub(crate) async fn embeddings(
-    State(state): State<AppState>,
-    options: RequestOptions,
-    body: BodyResult,
-) -> Response {
-    routed(state, Endpoint::Embeddings, options, body).await
-}
-
-/// `POST /v1/images/generations`.
-pub(crate) async fn image_generations(
-    State(state): State<AppState>,
-    options: RequestOptions,
-    body: BodyResult,
-) -> Response {
-    routed(state, Endpoint::ImageGenerations, options, body).await
-}
-
-/// The request body, or why axum could not read it (too large, broken connection).
-pub(crate) type BodyResult = Result<Bytes, BytesRejection>;
-
 /// A whole-call deadline in seconds, beyond what LiteLLM offers.
 const TIMEOUT_HEADER: &str = "x-switchyard-timeout";
 
-/// The call options a request's headers set, or why they are invalid. Read from
-/// the request head in place: axum's `HeaderMap` extractor would copy every header.
-pub(crate) struct RequestOptions(Result<CallOptions, ApiError>);
-
-impl RequestOptions {
-    pub(crate) fn from_headers(headers: &HeaderMap) -> Self {
-        Self(call_options(headers))
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for RequestOptions {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::from_headers(&parts.headers))
-    }
-}
-
+/// A proxied call (`POST` to the chat, completion, embedding or image route): parse
+/// the body, read the call options from the headers, route, write the answer.
 pub(crate) async fn routed(
     state: AppState,
     endpoint: Endpoint,
-    RequestOptions(options): RequestOptions,
-    raw: BodyResult,
+    headers: &HeaderMap,
+    raw: Bytes,
 ) -> Response {
-    let raw = match raw {
-        Ok(raw) => raw,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return ApiError::payload_too_large(state.max_body_bytes).into_response();
-        }
-        Err(rejection) => {
-            return ApiError::bad_request(rejection.body_text(), None).into_response();
-        }
-    };
     let body = match RequestBody::from_slice(&raw) {
         Ok(body) => body,
         Err(e) => return ApiError::bad_request(e.to_string(), None).into_response(),
     };
-    let options = match options {
+    let options = match call_options(headers) {
         Ok(options) => options,
         Err(error) => return error.into_response(),
     };

@@ -1,6 +1,6 @@
 //! Switchyard's proxy: an OpenAI-compatible HTTP API in front of a [`switchyard_router::Router`].
 //!
-//! [`app`] builds the axum application (callable without a socket, for tests);
+//! [`app`] builds the HTTP service (callable without a socket, for tests);
 //! [`serve`] runs it on a listener until a shutdown signal, then lets
 //! in-flight requests finish.
 
@@ -17,14 +17,14 @@ mod sse;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{any, get};
 use secrecy::SecretString;
 use switchyard_router::Router;
 use switchyard_router::config::Config;
 use tokio::net::TcpListener;
 
 pub use api_error::ApiError;
+pub use front_door::FrontDoor;
 pub use logging::{LogFormat, init_tracing};
 
 /// Default cap on request bodies: large enough for base64 images in chat.
@@ -78,44 +78,39 @@ impl AppState {
     }
 }
 
-/// The axum application, callable without a socket.
-pub fn app(state: AppState) -> axum::Router {
+/// The proxy as a tower service, callable without a socket (what [`serve`] serves).
+pub fn app(state: AppState) -> FrontDoor {
+    FrontDoor::new(state)
+}
+
+/// Every route but the proxied POSTs (which [`FrontDoor`] handles itself): models,
+/// health, and the OpenAI-shaped 404/405 answers, behind the master key and log line.
+fn other_routes(state: AppState) -> axum::Router {
     let mut api = axum::Router::new();
     // LiteLLM serves every OpenAI route with and without the `/v1` prefix.
     for prefix in ["", "/v1"] {
-        api = api
-            .route(
-                &format!("{prefix}/chat/completions"),
-                post(handlers::chat_completions).fallback(handlers::method_not_allowed),
-            )
-            .route(
-                &format!("{prefix}/completions"),
-                post(handlers::completions).fallback(handlers::method_not_allowed),
-            )
-            .route(
-                &format!("{prefix}/embeddings"),
-                post(handlers::embeddings).fallback(handlers::method_not_allowed),
-            )
-            .route(
-                &format!("{prefix}/images/generations"),
-                post(handlers::image_generations).fallback(handlers::method_not_allowed),
-            )
-            .route(
-                &format!("{prefix}/models"),
-                get(handlers::models).fallback(handlers::method_not_allowed),
+        // A proxied path reaches axum only with another method than POST.
+        for path in [
+            "/chat/completions",
+            "/completions",
+            "/embeddings",
+            "/images/generations",
+        ] {
+            api = api.route(
+                &format!("{prefix}{path}"),
+                any(handlers::method_not_allowed),
             );
+        }
+        api = api.route(
+            &format!("{prefix}/models"),
+            get(handlers::models).fallback(handlers::method_not_allowed),
+        );
     }
     api.route("/health/liveliness", get(handlers::liveliness))
         .route("/health/liveness", get(handlers::liveliness))
         .route("/health/readiness", get(handlers::readiness))
         .fallback(handlers::fallback)
-        // One layer (each `Router::layer` boxes every route once more): the
-        // master-key check and log line outside, the body cap inside.
-        .layer(
-            tower::ServiceBuilder::new()
-                .layer(gate::GateLayer::new(state.clone()))
-                .layer(DefaultBodyLimit::max(state.max_body_bytes)),
-        )
+        .layer(gate::GateLayer::new(state.clone()))
         .with_state(state)
 }
 
@@ -132,7 +127,7 @@ pub async fn serve(
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });
-    axum::serve(listener, front_door::FrontDoor::new(state))
+    axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -264,3 +264,35 @@ async fn an_unreachable_upstream_is_a_classified_connection_error() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn other_methods_on_proxied_routes_need_the_key_and_get_a_405() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&config(&mock)).await.unwrap();
+    for path in ["/chat/completions", "/v1/embeddings", "/images/generations"] {
+        let url = format!("{}{path}", proxy.url());
+        let resp = proxy.client().put(&url).send().await.unwrap();
+        assert_eq!(resp.status(), 401, "{path}");
+        assert_openai_error(&resp.json().await.unwrap(), 401);
+        let resp = proxy
+            .client()
+            .put(&url)
+            .bearer_auth("sk-master-1234")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 405, "{path}");
+        assert_openai_error(&resp.json().await.unwrap(), 405);
+    }
+    // An unknown POST path is a 404 behind the key, not a proxied call.
+    let resp = proxy
+        .client()
+        .post(format!("{}/v1/chat/completion", proxy.url()))
+        .bearer_auth("sk-master-1234")
+        .json(&hello())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(mock.call_count(), 0);
+}
