@@ -78,6 +78,7 @@ fn answer_response(state: &AppState, answer: RoutedResponse) -> Response {
     let mut response = match body {
         ProviderResponse::Complete(bytes) => {
             let mut r = Response::new(Body::from(bytes));
+            *r.headers_mut() = answer_header_map();
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
@@ -86,6 +87,7 @@ fn answer_response(state: &AppState, answer: RoutedResponse) -> Response {
         }
         ProviderResponse::Stream(events) => {
             let mut r = Response::new(Body::from_stream(SseOut::new(events)));
+            *r.headers_mut() = answer_header_map();
             let h = r.headers_mut();
             h.insert(
                 header::CONTENT_TYPE,
@@ -108,6 +110,13 @@ fn answer_response(state: &AppState, answer: RoutedResponse) -> Response {
         response.extensions_mut().insert(RouteInfo { deployment });
     }
     response
+}
+
+/// An empty header map with room for an answer's headers (content type, cache
+/// control, three `x-litellm-model-*`, three routing headers), so none of the
+/// inserts grows and rehashes it.
+fn answer_header_map() -> HeaderMap {
+    HeaderMap::with_capacity(12)
 }
 
 /// `GET /v1/models`.

@@ -142,6 +142,9 @@ impl OpenAiCompatible {
         let mut upstream = http::Request::new(Full::new(request.body));
         *upstream.method_mut() = http::Method::POST;
         *upstream.uri_mut() = self.url(request.endpoint).clone();
+        // Sized for what is added here and by the client (user-agent, accept, host):
+        // growing the map on the fifth insert would reallocate and rehash it.
+        *upstream.headers_mut() = http::HeaderMap::with_capacity(8);
         let headers = upstream.headers_mut();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Some((name, value)) = &self.auth {
