@@ -106,30 +106,17 @@ pub(crate) async fn execute(
     }
 }
 
-/// Tries `group`, then its fallbacks. The first try is not boxed: most calls end
-/// there, and boxing would copy the whole attempt's state to the heap.
-async fn run_group_chain(
-    inner: &Inner,
-    group: &str,
-    plan: &CallPlan<'_>,
-    trail: &mut Trail,
-) -> Result<Success, GroupFailure> {
-    match run_group(inner, group, plan, trail).await {
-        Ok(success) => Ok(success),
-        Err(failure) => fall_back(inner, group, failure, plan, trail).await,
-    }
-}
-
-/// After `group` failed: its fallbacks in order, each through [`run_group_chain`]
-/// (boxed, as the recursion needs).
-fn fall_back<'a>(
+fn run_group_chain<'a>(
     inner: &'a Inner,
     group: &'a str,
-    failure: GroupFailure,
     plan: &'a CallPlan<'_>,
     trail: &'a mut Trail,
 ) -> BoxFuture<'a, Result<Success, GroupFailure>> {
     Box::pin(async move {
+        let failure = match run_group(inner, group, plan, trail).await {
+            Ok(success) => return Ok(success),
+            Err(failure) => failure,
+        };
         trail.failed_groups.push(group.to_owned());
         if plan.fallbacks.disabled {
             return Err(failure);
