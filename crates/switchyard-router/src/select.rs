@@ -20,9 +20,10 @@ use crate::router::{CallGuard, Inner};
 use crate::strategy::{CandidateSnapshot, RequestSnapshot, RoutingStrategy, latency_average};
 use crate::usage::{self, UsageKeys};
 
-/// The candidates of one routing decision: groups rarely have more than eight
-/// deployments, so these lists live on the stack.
-type Few<T> = smallvec::SmallVec<[T; 8]>;
+/// The candidates of one routing decision: most groups have a handful of
+/// deployments, so these lists live inline (larger ones spill to the heap). Kept
+/// small: they are part of the call's future, which is moved into a box per call.
+type Few<T> = smallvec::SmallVec<[T; 4]>;
 
 /// The deployment chosen for an attempt, with its slot (and usage) already held.
 pub(crate) struct Picked {
