@@ -150,10 +150,9 @@ pub(crate) fn request_timeout(body: &RequestBody) -> Option<Duration> {
 pub(crate) struct RequestFacts {
     /// Estimated tokens: input plus `max_tokens` (0 when nothing reads it).
     pub(crate) tokens: u64,
-    /// Input tokens, for the context-window pre-call check.
-    pub(crate) input_tokens: Option<u64>,
-    /// Input tokens whenever tokens are counted (0 otherwise): a stream without
-    /// reported usage is settled as these plus its counted completion.
+    /// Input tokens whenever tokens are counted (0 otherwise): the context-window
+    /// pre-call check reads them, and a stream without reported usage is settled
+    /// as these plus its counted completion.
     pub(crate) prompt_tokens: u64,
     /// `allowed_model_region`, for the region pre-call check.
     pub(crate) region: Option<String>,
@@ -173,17 +172,16 @@ impl RequestFacts {
         body: &RequestBody,
         wildcard_match: Option<&str>,
     ) -> Self {
-        let (tokens, input_tokens) = if inner.needs_tokens() {
+        let (tokens, prompt_tokens) = if inner.needs_tokens() {
             let input = crate::tokens::estimate_request_tokens(endpoint, model, body)
                 .saturating_sub(max_output_tokens(body));
-            (input + max_output_tokens(body), Some(input))
+            (input + max_output_tokens(body), input)
         } else {
-            (0, None)
+            (0, 0)
         };
         Self {
             tokens,
-            prompt_tokens: input_tokens.unwrap_or(0),
-            input_tokens: input_tokens.filter(|_| inner.pre_call_checks),
+            prompt_tokens,
             region: if inner.pre_call_checks {
                 body.get_str("allowed_model_region")
                     .map(|r| r.trim().to_ascii_lowercase())

@@ -188,7 +188,9 @@ impl Inner {
                 }));
             }
         }
-        if let Some(tokens) = plan.facts.input_tokens {
+        // Pre-call checks make the router count tokens, so `prompt_tokens` is real here.
+        if self.pre_call_checks {
+            let tokens = plan.facts.prompt_tokens;
             let before = allowed.len();
             allowed.retain(|d| precall::fits_context_window(d, tokens));
             if allowed.is_empty() && before > 0 {
