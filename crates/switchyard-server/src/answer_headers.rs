@@ -17,7 +17,7 @@ const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group")
 const API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
 
 /// Header values per deployment id.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct AnswerHeaders {
     by_deployment: HashMap<String, Prebuilt>,
     strategy: String,

@@ -46,15 +46,21 @@ impl FrontDoor {
     }
 }
 
-/// The endpoint a proxied path names, with or without `/v1` as LiteLLM serves it.
+/// The proxied routes; LiteLLM serves each with and without the `/v1` prefix.
+pub(crate) const PROXIED_ROUTES: [(&str, Endpoint); 4] = [
+    ("/chat/completions", Endpoint::ChatCompletions),
+    ("/completions", Endpoint::Completions),
+    ("/embeddings", Endpoint::Embeddings),
+    ("/images/generations", Endpoint::ImageGenerations),
+];
+
+/// The endpoint a proxied path names.
 fn proxied_endpoint(path: &str) -> Option<Endpoint> {
-    match path.strip_prefix("/v1").unwrap_or(path) {
-        "/chat/completions" => Some(Endpoint::ChatCompletions),
-        "/completions" => Some(Endpoint::Completions),
-        "/embeddings" => Some(Endpoint::Embeddings),
-        "/images/generations" => Some(Endpoint::ImageGenerations),
-        _ => None,
-    }
+    let path = path.strip_prefix("/v1").unwrap_or(path);
+    PROXIED_ROUTES
+        .iter()
+        .find(|(route, _)| *route == path)
+        .map(|(_, endpoint)| *endpoint)
 }
 
 /// One front door per connection (they share everything).

@@ -90,12 +90,7 @@ fn other_routes(state: AppState) -> axum::Router {
     // LiteLLM serves every OpenAI route with and without the `/v1` prefix.
     for prefix in ["", "/v1"] {
         // A proxied path reaches axum only with another method than POST.
-        for path in [
-            "/chat/completions",
-            "/completions",
-            "/embeddings",
-            "/images/generations",
-        ] {
+        for (path, _) in front_door::PROXIED_ROUTES {
             api = api.route(
                 &format!("{prefix}{path}"),
                 any(handlers::method_not_allowed),
