@@ -149,9 +149,14 @@ impl RequestBody {
 
     /// Sets a field to raw JSON, replacing it in place or appending it.
     pub fn set_raw(&mut self, key: &str, value: Box<RawValue>) {
-        match self.fields.iter_mut().find(|(k, _)| k == key) {
+        self.put(self::key(key), value);
+    }
+
+    /// Replaces the value of `key` in place, or appends the field.
+    fn put(&mut self, key: Key, value: Box<RawValue>) {
+        match self.fields.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => *v = value,
-            None => self.fields.push((self::key(key), value)),
+            None => self.fields.push((key, value)),
         }
     }
 
@@ -226,10 +231,7 @@ impl<'de> Deserialize<'de> for RequestBody {
                 while let Some(key) = map.next_key_seed(KeySeed)? {
                     let value: Box<RawValue> = map.next_value()?;
                     // Duplicate keys: the later one wins, as in Python's json module.
-                    match body.fields.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, v)) => *v = value,
-                        None => body.fields.push((key, value)),
-                    }
+                    body.put(key, value);
                 }
                 Ok(body)
             }
