@@ -106,11 +106,13 @@ async fn request_parameters_override_deployment_defaults_and_unknown_fields_pass
     assert_eq!(sent["top_k"], 7);
 }
 
-#[tokio::test]
-async fn unknown_fields_reach_the_upstream_byte_for_byte() {
-    let mock = MockUpstream::start().await;
-    let proxy = ProxyHarness::start(&openai_config(&mock)).await.unwrap();
-    let raw = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"weird":{"b":1.50,"a":[true,null]}}"#;
+/// Posts `raw` as a chat completion, expects a 200, and returns the bytes the
+/// upstream received (as text).
+async fn post_raw_and_read_upstream_body(
+    proxy: &ProxyHarness,
+    mock: &MockUpstream,
+    raw: &'static str,
+) -> String {
     let resp = proxy
         .client()
         .post(format!("{}/v1/chat/completions", proxy.url()))
@@ -120,7 +122,15 @@ async fn unknown_fields_reach_the_upstream_byte_for_byte() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let sent = String::from_utf8(mock.calls()[0].body.to_vec()).unwrap();
+    String::from_utf8(mock.calls()[0].body.to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn unknown_fields_reach_the_upstream_byte_for_byte() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&openai_config(&mock)).await.unwrap();
+    let raw = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"weird":{"b":1.50,"a":[true,null]}}"#;
+    let sent = post_raw_and_read_upstream_body(&proxy, &mock, raw).await;
     assert!(
         sent.contains(r#""weird":{"b":1.50,"a":[true,null]}"#),
         "sent: {sent}"
@@ -403,16 +413,7 @@ router_settings:
     );
     let proxy = ProxyHarness::start(&yaml).await.unwrap();
     let raw = r#"{"messages":[{"role":"user","content":"hi"}],"model":"gpt","metadata":{"tags":["x"]},"temperature":0.9,"num_retries":0,"x\"odd":[1.50]}"#;
-    let resp = proxy
-        .client()
-        .post(format!("{}/v1/chat/completions", proxy.url()))
-        .header("content-type", "application/json")
-        .body(raw)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let sent = String::from_utf8(mock.calls()[0].body.to_vec()).unwrap();
+    let sent = post_raw_and_read_upstream_body(&proxy, &mock, raw).await;
     // The model is renamed where the client put it; router-only fields (`metadata`,
     // `num_retries`) are dropped; the client's temperature beats both defaults; the
     // deployment's `seed` beats the router's; the router's `top_p` comes last.
