@@ -1,10 +1,8 @@
 //! Reading upstream bodies with a size cap: no upstream body is read unbounded.
 
 use bytes::{Bytes, BytesMut};
-use http_body_util::BodyExt;
-use hyper::body::{Body, Incoming};
 
-use crate::client::Response;
+use crate::client::{Body, BodyError, Response};
 
 /// Cap on a non-2xx body: enough for any error object, small enough to keep
 /// a misbehaving upstream from costing memory.
@@ -21,8 +19,12 @@ pub struct TooLarge;
 pub async fn read_body(
     resp: &mut Response,
     cap: usize,
-) -> Result<Result<Bytes, TooLarge>, hyper::Error> {
-    if resp.body().size_hint().lower() > cap as u64 {
+) -> Result<Result<Bytes, TooLarge>, BodyError> {
+    if resp
+        .body_mut()
+        .declared_len()
+        .is_some_and(|n| n > cap as u64)
+    {
         return Ok(Err(TooLarge));
     }
     let mut body = Accumulator::default();
@@ -37,7 +39,7 @@ pub async fn read_body(
 
 /// Reads at most `cap` bytes of the body and drops the rest: for error
 /// bodies, where the beginning is all the classification needs.
-pub async fn read_body_truncated(resp: &mut Response, cap: usize) -> Result<Bytes, hyper::Error> {
+pub async fn read_body_truncated(resp: &mut Response, cap: usize) -> Result<Bytes, BodyError> {
     let mut body = Accumulator::default();
     while let Some(chunk) = next_chunk(resp.body_mut()).await? {
         let room = cap - body.len();
@@ -50,14 +52,9 @@ pub async fn read_body_truncated(resp: &mut Response, cap: usize) -> Result<Byte
     Ok(body.finish())
 }
 
-/// The next data chunk of a body, skipping trailers; `None` at its end.
-pub(crate) async fn next_chunk(body: &mut Incoming) -> Result<Option<Bytes>, hyper::Error> {
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
-            return Ok(Some(data));
-        }
-    }
-    Ok(None)
+/// The next chunk of a body; `None` at its end.
+pub(crate) async fn next_chunk(body: &mut Body) -> Result<Option<Bytes>, BodyError> {
+    body.chunk().await.transpose()
 }
 
 /// Joins chunks, copying only when there is more than one (most small bodies

@@ -98,7 +98,7 @@ pub enum TransportError {
     /// The request could not be sent or no response head arrived.
     Send(crate::client::SendError),
     /// The response body could not be read to its end.
-    Body(hyper::Error),
+    Body(crate::client::BodyError),
 }
 
 impl From<crate::client::SendError> for TransportError {
@@ -107,8 +107,8 @@ impl From<crate::client::SendError> for TransportError {
     }
 }
 
-impl From<hyper::Error> for TransportError {
-    fn from(err: hyper::Error) -> Self {
+impl From<crate::client::BodyError> for TransportError {
+    fn from(err: crate::client::BodyError) -> Self {
         TransportError::Body(err)
     }
 }
@@ -122,12 +122,6 @@ impl TransportError {
         while let Some(err) = source {
             if let Some(io) = err.downcast_ref::<std::io::Error>()
                 && io.kind() == std::io::ErrorKind::TimedOut
-            {
-                return true;
-            }
-            if err
-                .downcast_ref::<hyper::Error>()
-                .is_some_and(hyper::Error::is_timeout)
             {
                 return true;
             }

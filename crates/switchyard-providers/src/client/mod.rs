@@ -6,54 +6,64 @@
 //! second one, so a busy deployment would queue behind one socket), a large
 //! idle pool, and `TCP_NODELAY` so small SSE frames are not held back by Nagle.
 //!
-//! The client is hyper-util's pooled client over rustls (aws-lc-rs, the
-//! platform's certificate verifier), not reqwest: reqwest re-parses the URL
-//! and runs a redirect layer on every request, which measured at about a
-//! fifth of the proxy's own CPU per request (`bench/`). A proxy that only
-//! ever POSTs bytes to a fixed URL needs none of it.
+//! The exchange itself is Switchyard's own (`exchange.rs`, `body.rs`,
+//! `framing.rs`), not hyper's or reqwest's client: a proxy that only ever
+//! POSTs bytes to a fixed URL and reads one response needs neither reqwest's
+//! per-request URL parsing and redirect layer (about a fifth of the proxy's
+//! CPU) nor hyper's per-connection task and channels (about a quarter of its
+//! user CPU): the request head is written once per URL ([`PreparedRequest`])
+//! and the exchange runs in the request's own task. Connections are still
+//! opened by hyper-util's connector (DNS, TCP options, connect timeout) with
+//! rustls on top (`hyper-rustls`, aws-lc-rs, the platform's verifier).
 //!
 //! Like reqwest and LiteLLM, the client honours `HTTPS_PROXY`, `HTTP_PROXY`,
 //! `ALL_PROXY` and `NO_PROXY` ([`ProxyRules`]); the `connect` module opens the
 //! connections, directly or through the proxy.
 
+mod body;
 mod connect;
+mod exchange;
+mod framing;
+mod pool;
 mod proxy;
+mod request;
 
+pub use body::{Body, BodyError};
+pub use exchange::{Response, SendError};
+pub use framing::ProtocolError;
 pub use proxy::{IgnoredProxy, ProxyRules};
+pub use request::PreparedRequest;
 
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ACCEPT, HeaderValue, PROXY_AUTHORIZATION, USER_AGENT};
-use http_body_util::Full;
-use hyper_util::client::legacy::Client;
+use http::Uri;
+use http::header::{HeaderName, HeaderValue};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+use hyper_util::rt::TokioIo;
+use tower_service::Service;
 
 use self::connect::UpstreamConnector;
-
-/// The body of every upstream request: bytes already in memory.
-pub type RequestBody = Full<Bytes>;
-
-/// An upstream response; its body is read with a cap by the caller.
-pub type Response = http::Response<hyper::body::Incoming>;
-
-/// Why no response arrived (connect failure, broken connection before the
-/// head, TLS failure).
-pub type SendError = hyper_util::client::legacy::Error;
+use self::exchange::Conn;
+use self::pool::OriginPool;
 
 type Connector = hyper_rustls::HttpsConnector<UpstreamConnector>;
 
-/// The shared upstream client: cheap to clone, clones share the pool.
+/// The shared upstream client: cheap to clone, clones share the pools.
 #[derive(Clone)]
 pub struct HttpClient {
-    inner: Client<Connector, RequestBody>,
-    /// Only for `Proxy-Authorization` on plain-HTTP requests; `None` when no
-    /// proxy is configured, so `send` does no proxy work at all.
+    connector: Connector,
+    /// `None` when no proxy is configured, so preparing a request does no
+    /// proxy work at all.
     proxy: Option<Arc<Matcher>>,
+    /// One pool per origin, shared by every request prepared for it.
+    pools: Arc<Mutex<HashMap<String, Arc<OriginPool>>>>,
+    pool_idle_timeout: Duration,
+    pool_max_idle_per_host: usize,
 }
 
 impl fmt::Debug for HttpClient {
@@ -63,33 +73,78 @@ impl fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
-    /// Sends one request. Adds `user-agent` and `accept` unless present;
-    /// `host` and `content-length` are set by hyper. Never follows redirects
-    /// (they would re-send the body, and the key, somewhere else).
+    /// Prepares `POST uri` with `headers` (plus `user-agent` and `accept`
+    /// unless given; `host` and `content-length` are always written by the
+    /// client). Done once per deployment URL, not per request.
     ///
-    /// An `http://` request that goes through a proxy with credentials gets
-    /// its `Proxy-Authorization`; `https://` requests carry theirs in the
-    /// CONNECT request instead.
-    pub fn send(
-        &self,
-        mut request: http::Request<RequestBody>,
-    ) -> hyper_util::client::legacy::ResponseFuture {
-        let headers = request.headers_mut();
-        headers
-            .entry(USER_AGENT)
-            .or_insert(HeaderValue::from_static(concat!(
-                "switchyard/",
-                env!("CARGO_PKG_VERSION")
-            )));
-        headers
-            .entry(ACCEPT)
-            .or_insert(HeaderValue::from_static("*/*"));
-        if let Some(proxy) = &self.proxy
-            && let Some(auth) = proxy::forward_authorization(proxy, request.uri())
-        {
-            request.headers_mut().insert(PROXY_AUTHORIZATION, auth);
+    /// An `http://` URL that goes through a proxy is written in absolute form
+    /// with the proxy's `Proxy-Authorization`; `https://` requests carry theirs
+    /// in the CONNECT request instead.
+    pub fn prepare(&self, uri: &Uri, headers: &[(HeaderName, HeaderValue)]) -> PreparedRequest {
+        let forward = self
+            .proxy
+            .as_ref()
+            .and_then(|m| proxy::forward_proxy(m, uri));
+        let proxy_auth = forward.clone().flatten();
+        let head = request::build_head(uri, headers, forward.is_some(), proxy_auth.as_ref());
+        let origin = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or("http"),
+            uri.authority().map(|a| a.as_str()).unwrap_or_default()
+        );
+        let pool = self
+            .pools
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(origin)
+            .or_insert_with(|| {
+                Arc::new(OriginPool::new(
+                    self.pool_max_idle_per_host,
+                    self.pool_idle_timeout,
+                ))
+            })
+            .clone();
+        PreparedRequest {
+            uri: uri.clone(),
+            head: head.into(),
+            pool,
         }
-        self.inner.request(request)
+    }
+
+    /// Sends one request with `body` on an idle connection of its origin, or
+    /// on a new one. Never follows redirects (they would re-send the body,
+    /// and the key, somewhere else). Dropping the future or the response's
+    /// body closes the connection.
+    ///
+    /// A reused connection that the upstream had closed (its idle timeout
+    /// fired as we wrote) is not an upstream failure: the request is sent
+    /// once more on a fresh connection, as browsers and hyper do, instead of
+    /// costing a retry or a cooldown.
+    pub async fn send(
+        &self,
+        request: &PreparedRequest,
+        body: Bytes,
+    ) -> Result<Response, SendError> {
+        if let Some(conn) = request.pool.checkout() {
+            match exchange::exchange(conn, request, &body).await {
+                Err(e) if e.is_stale_connection() => {}
+                answered => return answered,
+            }
+        }
+        let conn = self.connect(&request.uri).await?;
+        exchange::exchange(conn, request, &body).await
+    }
+
+    async fn connect(&self, uri: &Uri) -> Result<Conn, SendError> {
+        let mut connector = self.connector.clone();
+        std::future::poll_fn(|cx| connector.poll_ready(cx))
+            .await
+            .map_err(SendError::Connect)?;
+        let io = connector
+            .call(uri.clone())
+            .await
+            .map_err(SendError::Connect)?;
+        Ok(Conn::new(TokioIo::new(io)))
     }
 }
 
@@ -103,9 +158,6 @@ pub struct HttpClientOptions {
     pub pool_idle_timeout: Duration,
     /// Idle connections kept per upstream host.
     pub pool_max_idle_per_host: usize,
-    /// Allow HTTP/2 when a TLS upstream offers it through ALPN. Off by
-    /// default: see the module documentation.
-    pub http2: bool,
     /// TCP keep-alive probe interval, so dead peers are noticed on long streams.
     pub tcp_keepalive: Option<Duration>,
     /// Forward proxies for upstream calls. `Default` reads the proxy
@@ -122,7 +174,6 @@ impl Default for HttpClientOptions {
             // and never write a request onto a connection the peer is closing.
             pool_idle_timeout: Duration::from_secs(90),
             pool_max_idle_per_host: 1024,
-            http2: false,
             tcp_keepalive: Some(Duration::from_secs(60)),
             proxy: ProxyRules::from_env(),
         }
@@ -155,17 +206,15 @@ pub fn build_http_client(opts: &HttpClientOptions) -> HttpClient {
         .with_provider_and_platform_verifier(rustls::crypto::aws_lc_rs::default_provider())
         .expect("the upstream HTTP client (TLS backend) could not be initialised")
         .https_or_http();
-    let connector = if opts.http2 {
-        tls.enable_http1().enable_http2().wrap_connector(upstream)
-    } else {
-        tls.enable_http1().wrap_connector(upstream)
-    };
-    let inner = Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(opts.pool_idle_timeout)
-        .pool_max_idle_per_host(opts.pool_max_idle_per_host)
-        .pool_timer(TokioTimer::new())
-        .build(connector);
-    HttpClient { inner, proxy }
+    // HTTP/1.1 only: ALPN never offers h2, so TLS upstreams speak 1.1 too.
+    let connector = tls.enable_http1().wrap_connector(upstream);
+    HttpClient {
+        connector,
+        proxy,
+        pools: Arc::default(),
+        pool_idle_timeout: opts.pool_idle_timeout,
+        pool_max_idle_per_host: opts.pool_max_idle_per_host,
+    }
 }
 
 #[cfg(test)]
@@ -173,11 +222,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn builds_with_defaults_and_with_http2() {
+    fn builds_with_defaults() {
         let _ = build_http_client(&HttpClientOptions::default());
-        let _ = build_http_client(&HttpClientOptions {
-            http2: true,
-            ..Default::default()
-        });
     }
 }

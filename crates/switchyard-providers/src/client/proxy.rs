@@ -210,15 +210,17 @@ fn describe(var: &'static str, value: &str) -> Result<Chosen, &'static str> {
     })
 }
 
-/// The `Proxy-Authorization` value an `http://` request must carry because it
-/// goes to a proxy with credentials. `None` for `https://` destinations: their
-/// credentials travel in the CONNECT request, and a header on the request
-/// itself would reach the upstream through the tunnel.
-pub(crate) fn forward_authorization(matcher: &Matcher, uri: &Uri) -> Option<HeaderValue> {
+/// How an `http://` request to `uri` goes through a forward proxy: `None`
+/// when it goes direct, else `Some` of the `Proxy-Authorization` value it
+/// must carry (`None` inside when the proxy has no credentials). `https://`
+/// destinations are tunnelled instead: their credentials travel in the
+/// CONNECT request, and a header on the request itself would reach the
+/// upstream through the tunnel.
+pub(crate) fn forward_proxy(matcher: &Matcher, uri: &Uri) -> Option<Option<HeaderValue>> {
     if uri.scheme() != Some(&http::uri::Scheme::HTTP) {
         return None;
     }
-    matcher.intercept(uri)?.basic_auth().cloned()
+    Some(matcher.intercept(uri)?.basic_auth().cloned())
 }
 
 impl Default for ProxyRules {
@@ -381,22 +383,33 @@ mod tests {
     }
 
     #[test]
-    fn forward_authorization_only_for_http_destinations() {
+    fn forward_proxy_only_for_http_destinations() {
         let r = rules(&[("ALL_PROXY", "http://user:p%40ss@proxy:3128")]);
         let m = r.matcher().unwrap();
-        let auth = forward_authorization(m, &"http://example.com/v1".parse().unwrap()).unwrap();
+        let auth = forward_proxy(m, &"http://example.com/v1".parse().unwrap())
+            .unwrap()
+            .unwrap();
         // base64("user:p@ss"): the password is percent-decoded first.
         assert_eq!(auth, "Basic dXNlcjpwQHNz");
         assert!(auth.is_sensitive());
         assert_eq!(
-            forward_authorization(m, &"https://example.com/v1".parse().unwrap()),
+            forward_proxy(m, &"https://example.com/v1".parse().unwrap()),
             None
         );
 
         let r = rules(&[("ALL_PROXY", "http://proxy:3128")]);
         let m = r.matcher().unwrap();
         assert_eq!(
-            forward_authorization(m, &"http://example.com/v1".parse().unwrap()),
+            forward_proxy(m, &"http://example.com/v1".parse().unwrap()),
+            Some(None)
+        );
+        let r = rules(&[
+            ("ALL_PROXY", "http://proxy:3128"),
+            ("NO_PROXY", "example.com"),
+        ]);
+        let m = r.matcher().unwrap();
+        assert_eq!(
+            forward_proxy(m, &"http://example.com/v1".parse().unwrap()),
             None
         );
     }

@@ -14,13 +14,12 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use http::Uri;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
-use http_body_util::Full;
 
 use crate::capped::{ERROR_BODY_CAP, SUCCESS_BODY_CAP, read_body, read_body_truncated};
 use crate::classify::{
     TransportError, classify, classify_stream_error, classify_transport, is_error_payload,
 };
-use crate::client::{HttpClient, Response};
+use crate::client::{HttpClient, PreparedRequest, Response};
 use crate::{Endpoint, ErrorKind, Provider, ProviderError, ProviderRequest, ProviderResponse};
 
 use quirks::{AuthStyle, PathStyle, Quirks};
@@ -43,16 +42,17 @@ fn endpoint_index(endpoint: Endpoint) -> usize {
 
 /// An upstream that speaks OpenAI's dialect.
 ///
-/// Everything a request needs (URLs, auth header) is computed once here, so
-/// sending does no formatting.
+/// Everything a request needs (URLs, auth header, the whole request head)
+/// is computed once here, so sending does no formatting.
 #[derive(Clone)]
 pub struct OpenAiCompatible {
     name: &'static str,
     api_base: String,
-    /// One URL per [`Endpoint`], indexed by `endpoint_index`.
-    urls: [Uri; 4],
-    /// Marked sensitive so it never shows in `Debug` output.
-    auth: Option<(HeaderName, HeaderValue)>,
+    /// One prepared request per [`Endpoint`], indexed by `endpoint_index`.
+    /// Its head carries the key: it never shows in `Debug` output.
+    requests: [PreparedRequest; 4],
+    /// The auth header's name, for `Debug`.
+    auth: Option<HeaderName>,
     client: HttpClient,
 }
 
@@ -61,7 +61,7 @@ impl fmt::Debug for OpenAiCompatible {
         f.debug_struct("OpenAiCompatible")
             .field("name", &self.name)
             .field("api_base", &self.api_base)
-            .field("auth", &self.auth.as_ref().map(|(name, _)| name))
+            .field("auth", &self.auth)
             .finish_non_exhaustive()
     }
 }
@@ -124,43 +124,36 @@ impl OpenAiCompatible {
                 Some((name, value))
             }
         };
+        let mut headers = vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+        headers.extend(auth.clone());
+        let requests = urls.map(|url| client.prepare(&url, &headers));
         Ok(Self {
             name: quirks.name,
             api_base: base.to_owned(),
-            urls,
-            auth,
+            requests,
+            auth: auth.map(|(name, _)| name),
             client,
         })
     }
 
     /// The URL requests for `endpoint` go to.
     pub fn url(&self, endpoint: Endpoint) -> &Uri {
-        &self.urls[endpoint_index(endpoint)]
+        self.requests[endpoint_index(endpoint)].uri()
     }
 
     async fn attempt(&self, request: ProviderRequest) -> Result<ProviderResponse, ProviderError> {
-        let mut upstream = http::Request::new(Full::new(request.body));
-        *upstream.method_mut() = http::Method::POST;
-        *upstream.uri_mut() = self.url(request.endpoint).clone();
-        // Sized for what is added here and by the client (user-agent, accept, host):
-        // growing the map on the fifth insert would reallocate and rehash it.
-        *upstream.headers_mut() = http::HeaderMap::with_capacity(8);
-        let headers = upstream.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Some((name, value)) = &self.auth {
-            headers.insert(name.clone(), value.clone());
-        }
+        let prepared = &self.requests[endpoint_index(request.endpoint)];
         let mut resp = self
             .client
-            .send(upstream)
+            .send(prepared, request.body)
             .await
             .map_err(|e| classify_transport(self.name, &TransportError::Send(e)))?;
         let status = resp.status();
-        if !status.is_success() {
+        if !(200..300).contains(&status) {
             let body = read_body_truncated(&mut resp, ERROR_BODY_CAP)
                 .await
                 .unwrap_or_default();
-            return Err(classify(self.name, status.as_u16(), resp.headers(), &body));
+            return Err(classify(self.name, status, resp.headers(), &body));
         }
         if request.stream && is_event_stream(&resp) {
             return stream::open(self.name, resp)
@@ -197,11 +190,7 @@ impl OpenAiCompatible {
 }
 
 fn is_event_stream(resp: &Response) -> bool {
-    match resp
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    {
+    match resp.content_type().and_then(|v| v.to_str().ok()) {
         // No content type: assume the stream we asked for.
         None => true,
         Some(ct) => !ct

@@ -13,12 +13,10 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use http_body_util::BodyDataStream;
-use hyper::body::Incoming;
 
 use crate::capped::Accumulator;
 use crate::classify::{classify_stream_error, is_error_payload, transport_message};
-use crate::client::Response;
+use crate::client::{Body, Response};
 use crate::sse::{DEFAULT_MAX_EVENT_BYTES, SseDecoder};
 use crate::{ByteStream, ErrorKind, ProviderError};
 
@@ -26,15 +24,13 @@ use crate::{ByteStream, ErrorKind, ProviderError};
 /// upstream cannot make a single write grow without bound.
 const MAX_BATCH_BYTES: usize = 256 * 1024;
 
-type Body = BodyDataStream<Incoming>;
-
 /// Reads the response until its first data event and returns the stream.
 /// The caller bounds this with the attempt's timeout.
 pub(crate) async fn open(
     provider: &'static str,
     resp: Response,
 ) -> Result<ByteStream, ProviderError> {
-    let mut body: Body = BodyDataStream::new(resp.into_body());
+    let mut body: Body = resp.into_body();
     let mut decoder = SseDecoder::new(DEFAULT_MAX_EVENT_BYTES);
     // Comments and blank lines that came before the first data event: they
     // are forwarded with it.
