@@ -250,13 +250,24 @@ read_hwm_kb() {
     [ -n "${1:-}" ] && awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
 }
 
-# One wrk run; appends "target mode c run rps p50_us p99_us hwm_kb errors" to results.
+# CPU time (user + system, in clock ticks) PID has used so far: the brief
+# judges CPU per request, which throughput alone hides when a core idles.
+CLK_TCK=$(getconf CLK_TCK)
+read_cpu_ticks() {
+    # Fields 14 and 15 of /proc/PID/stat, counted after the parenthesised name.
+    [ -n "${1:-}" ] && sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo ""
+}
+
+# One wrk run; appends "target mode c run rps p50_us p99_us hwm_kb errors cpu_us_per_request"
+# to results (the last is empty for the mock, which shares its core with wrk).
 RESULTS="$WORK/results.tsv"
 : >"$RESULTS"
 run_wrk() {
     local target=$1 mode=$2 c=$3 run=$4 duration=$5 record=$6
     local pid=${PID_OF[$target]:-} out
     reset_hwm "$pid"
+    local cpu_before
+    cpu_before=$(read_cpu_ticks "$pid")
     out=$(taskset -c "$LOAD_CPU" wrk -t "$(threads_for "$c")" -c "$c" -d "${duration}s" --latency \
         -s "$(lua_for "$mode")" "${URL[$target]}" 2>&1) || die "wrk failed on $target: $out"
     [ "$record" = 1 ] || return 0
@@ -268,8 +279,15 @@ run_wrk() {
                   /Socket errors:/ { gsub(/,/, ""); n += $4 + $6 + $8 + $10 }
                   END { print n + 0 }' <<<"$out")
     hwm=$(read_hwm_kb "$pid")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$mode" "$c" "$run" "$rps" "$p50" "$p99" "${hwm:-0}" "$errors" >>"$RESULTS"
-    log "$(printf '%-10s %-6s c=%-3s run %s: %10s req/s  p50 %8s us  p99 %8s us  errors %s' "$target" "$mode" "$c" "$run" "$rps" "$p50" "$p99" "$errors")"
+    local cpu_after requests cpu_us=""
+    cpu_after=$(read_cpu_ticks "$pid")
+    requests=$(awk '/ requests in / { print $1 }' <<<"$out")
+    if [ -n "$cpu_before" ] && [ -n "$cpu_after" ] && [ "${requests:-0}" -gt 0 ]; then
+        cpu_us=$(awk -v t=$((cpu_after - cpu_before)) -v hz="$CLK_TCK" -v n="$requests" \
+            'BEGIN { printf "%.1f", t * 1000000 / hz / n }')
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$mode" "$c" "$run" "$rps" "$p50" "$p99" "${hwm:-0}" "$errors" "$cpu_us" >>"$RESULTS"
+    log "$(printf '%-10s %-6s c=%-3s run %s: %10s req/s  p50 %8s us  p99 %8s us  cpu %6s us/req  errors %s' "$target" "$mode" "$c" "$run" "$rps" "$p50" "$p99" "${cpu_us:--}" "$errors")"
 }
 
 if [ "$WARMUP" -gt 0 ]; then
@@ -299,6 +317,7 @@ med() { column_of "$1" "$2" "$3" "$4" | median; }
 max_of() { column_of "$1" "$2" "$3" "$4" | sort -g | tail -n1; }
 sum_of() { column_of "$1" "$2" "$3" "$4" | awk '{ s += $1 } END { print s + 0 }'; }
 fmt_us() { awk -v u="$1" 'BEGIN { if (u == "") print "-"; else if (u >= 1000) printf "%.2f ms", u / 1000; else printf "%.0f µs", u }'; }
+fmt_cpu() { awk -v u="$1" 'BEGIN { if (u == "") print "-"; else printf "%.1f µs", u }'; }
 fmt_mb() { awk -v k="$1" 'BEGIN { if (k == "" || k == 0) print "-"; else printf "%.1f MB", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print ""; else printf "%.2f", a / b }'; }
 verdict() { # value op limit
@@ -320,21 +339,24 @@ REPORT="bench/results/$STAMP-$SHA.md"
     echo "- load average at start: $LOAD_AT_START (anything else running skews the numbers)"
     echo "- pinning: proxy on core $PROXY_CPU; mock and wrk on core $LOAD_CPU; switchyard RUST_LOG=$SWITCHYARD_RUST_LOG, nginx access_log off"
     echo
-    echo "| target | mode | c | req/s | p50 | p99 | peak RSS | errors |"
-    echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| target | mode | c | req/s | p50 | p99 | CPU/request | peak RSS | errors |"
+    echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     for mode in $MODES; do
         for c in $CONCURRENCY; do
             for target in $TARGETS; do
                 rps=$(med "$target" "$mode" "$c" 5)
                 [ -n "$rps" ] || continue
-                printf '| %s | %s | %s | %.0f | %s | %s | %s | %s |\n' "$target" "$mode" "$c" "$rps" \
+                cpu=$(med "$target" "$mode" "$c" 10)
+                printf '| %s | %s | %s | %.0f | %s | %s | %s | %s | %s |\n' "$target" "$mode" "$c" "$rps" \
                     "$(fmt_us "$(med "$target" "$mode" "$c" 6)")" "$(fmt_us "$(med "$target" "$mode" "$c" 7)")" \
+                    "$(fmt_cpu "$cpu")" \
                     "$(fmt_mb "$(max_of "$target" "$mode" "$c" 8)")" "$(sum_of "$target" "$mode" "$c" 9)"
             done
         done
     done
     echo
     echo "Peak RSS is the process's VmHWM during the runs of that row (nginx: its single worker)."
+    echo "CPU/request is the proxy process's user + system time over the run divided by the requests wrk completed."
     echo
     has() { [[ " $TARGETS " == *" $1 "* ]]; }
     if has direct && has nginx && has switchyard; then
@@ -360,6 +382,15 @@ REPORT="bench/results/$STAMP-$SHA.md"
                 r=$(ratio "$s" "$n")
                 printf '| throughput, %s, c=%s | %.0f req/s | %.0f req/s | %s | ≥ 0.8 | %s |\n' \
                     "$mode" "$c" "${s:-0}" "${n:-0}" "${r:-n/a}" "$(verdict "$r" ">=" 0.8)"
+            done
+        done
+        for mode in $MODES; do
+            for c in $CONCURRENCY; do
+                s=$(med switchyard "$mode" "$c" 10)
+                n=$(med nginx "$mode" "$c" 10)
+                r=$(ratio "$s" "$n")
+                [ -n "$r" ] || continue
+                echo "| CPU per request, $mode, c=$c | $(fmt_cpu "$s") | $(fmt_cpu "$n") | $r | (informational) | |"
             done
         done
         cmax=$(for c in $CONCURRENCY; do echo "$c"; done | sort -n | tail -n1)

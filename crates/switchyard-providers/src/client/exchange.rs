@@ -36,8 +36,12 @@ pub(crate) const READ_CHUNK: usize = 8 * 1024;
 const COPY_BODY_UP_TO: usize = 64 * 1024;
 
 /// An open upstream connection and what was read from it but not consumed.
+///
+/// The socket is boxed: with its TLS state it is over a kilobyte, and a
+/// `Conn` moves through the pool, the exchange and the body on every request
+/// (each move a memcpy of the whole, and every future holding one that big).
 pub(crate) struct Conn {
-    io: Io,
+    io: Box<Io>,
     pub(crate) buf: BytesMut,
 }
 
@@ -52,7 +56,7 @@ impl std::fmt::Debug for Conn {
 impl Conn {
     pub(crate) fn new(io: Io) -> Self {
         Self {
-            io,
+            io: Box::new(io),
             buf: BytesMut::with_capacity(READ_CHUNK),
         }
     }
@@ -62,14 +66,14 @@ impl Conn {
         if self.buf.capacity() - self.buf.len() < READ_CHUNK / 2 {
             self.buf.reserve(READ_CHUNK);
         }
-        tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.buf)
+        tokio_util::io::poll_read_buf(Pin::new(&mut *self.io), cx, &mut self.buf)
     }
 
     /// A read while idle: anything but `Pending` means the connection is done.
     pub(crate) fn poll_idle_read(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut probe = [0u8; 1];
         let mut probe = ReadBuf::new(&mut probe);
-        Pin::new(&mut self.io).poll_read(cx, &mut probe)
+        Pin::new(&mut *self.io).poll_read(cx, &mut probe)
     }
 }
 
