@@ -223,10 +223,11 @@ async fn an_idle_connection_the_upstream_closed_is_not_used() {
 }
 
 #[tokio::test]
-async fn a_reused_connection_closed_unanswered_is_retried_on_a_new_one() {
+async fn a_reused_connection_closed_unanswered_is_an_error_not_a_resend() {
     // The upstream takes the second request on the kept-alive connection and
-    // drops it unanswered (its idle timeout racing our write): the client
-    // sends it again on a fresh connection instead of reporting a failure.
+    // drops it unanswered. It may have acted on it, so the client reports the
+    // failure (the router's retry counts it as an attempt) instead of quietly
+    // sending it again; the next call opens a fresh connection.
     let up = upstream(vec![
         Answer::Bytes(JSON_200),
         Answer::ThenClose(""),
@@ -235,6 +236,8 @@ async fn a_reused_connection_closed_unanswered_is_retried_on_a_new_one() {
     .await;
     let p = provider(&up.base);
     assert_eq!(&complete(&*p).await[..], b"{\"ok\":true}");
+    let err = call(&*p, false).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ApiConnection, "{err:?}");
     assert_eq!(&complete(&*p).await[..], b"{\"ok\":true}");
     assert_eq!(up.connections.load(Ordering::SeqCst), 2);
 }

@@ -103,13 +103,6 @@ impl SendError {
     pub fn is_connect(&self) -> bool {
         matches!(self, SendError::Connect(_))
     }
-
-    /// Whether a reused connection turned out to be one the upstream had
-    /// already closed: the request never reached it, or it dropped the
-    /// connection unanswered (an idle keep-alive timeout racing our write).
-    pub(crate) fn is_stale_connection(&self) -> bool {
-        matches!(self, SendError::Write(_) | SendError::Closed)
-    }
 }
 
 /// An upstream response: status, head and a body to be read by the caller.

@@ -116,22 +116,20 @@ impl HttpClient {
     /// and the key, somewhere else). Dropping the future or the response's
     /// body closes the connection.
     ///
-    /// A reused connection that the upstream had closed (its idle timeout
-    /// fired as we wrote) is not an upstream failure: the request is sent
-    /// once more on a fresh connection, as browsers and hyper do, instead of
-    /// costing a retry or a cooldown.
+    /// A request is never sent twice: when a reused connection turns out to
+    /// have been closed by the upstream after our write, that is reported
+    /// (and retried by the router, counted as an attempt), since the
+    /// upstream may have received it. Connections the upstream closed while
+    /// idle are noticed before use and never written to.
     pub async fn send(
         &self,
         request: &PreparedRequest,
         body: Bytes,
     ) -> Result<Response, SendError> {
-        if let Some(conn) = request.pool.checkout() {
-            match exchange::exchange(conn, request, &body).await {
-                Err(e) if e.is_stale_connection() => {}
-                answered => return answered,
-            }
-        }
-        let conn = self.connect(&request.uri).await?;
+        let conn = match request.pool.checkout() {
+            Some(conn) => conn,
+            None => self.connect(&request.uri).await?,
+        };
         exchange::exchange(conn, request, &body).await
     }
 
