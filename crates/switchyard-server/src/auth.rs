@@ -1,6 +1,5 @@
 //! `general_settings.master_key`: every route but liveness/readiness needs it.
 
-use axum::extract::Request;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
@@ -18,7 +17,7 @@ const PUBLIC_PATHS: &[&str] = &[
 
 /// The rejection for a request without the master key, when one is
 /// configured; `None` lets the request through.
-pub(crate) fn reject(state: &AppState, request: &Request) -> Option<Response> {
+pub(crate) fn reject<B>(state: &AppState, request: &http::Request<B>) -> Option<Response> {
     let master_key = state.master_key.as_ref()?;
     if PUBLIC_PATHS.contains(&request.uri().path()) {
         return None;

@@ -13,9 +13,13 @@ use std::task::{Context, Poll};
 use axum::extract::Request;
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use switchyard_providers::Endpoint;
-use tower::Service;
+use tower::{Service, ServiceExt};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 use crate::AppState;
 use crate::api_error::ApiError;
@@ -63,35 +67,31 @@ fn proxied_endpoint(path: &str) -> Option<Endpoint> {
         .map(|(_, endpoint)| *endpoint)
 }
 
-/// One front door per connection (they share everything).
-impl<L: axum::serve::Listener> Service<axum::serve::IncomingStream<'_, L>> for FrontDoor {
-    type Response = FrontDoor;
-    type Error = Infallible;
-    type Future = std::future::Ready<Result<FrontDoor, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, _: axum::serve::IncomingStream<'_, L>) -> Self::Future {
-        std::future::ready(Ok(self.clone()))
-    }
-}
-
-impl Service<Request> for FrontDoor {
-    type Response = Response;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request) -> Self::Future {
+impl FrontDoor {
+    /// Routes one request: a proxied POST straight to its handler, anything
+    /// else to axum. Generic over the body so the server can hand over hyper's
+    /// body as it is (no boxing per request) and tests can call it with axum's.
+    fn route<B>(&self, request: http::Request<B>) -> BoxFuture<'static, Response>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
         let endpoint = match proxied_endpoint(request.uri().path()) {
             Some(endpoint) if request.method() == Method::POST => endpoint,
             // Other methods on these paths get axum's 405 handling, like every other route.
-            _ => return self.rest.call(request).boxed(),
+            _ => {
+                let rest = self
+                    .rest
+                    .clone()
+                    .oneshot(request.map(axum::body::Body::new));
+                return async move {
+                    match rest.await {
+                        Ok(response) => response,
+                        Err(never) => match never {},
+                    }
+                }
+                .boxed();
+            }
         };
         let line = RequestLine::start(&request);
         let state = self.state.clone();
@@ -103,18 +103,54 @@ impl Service<Request> for FrontDoor {
             if let Some(line) = line {
                 line.finish(&response);
             }
-            Ok(response)
+            response
         }
         .boxed()
     }
 }
 
+/// What [`serve`](crate::serve) runs per request on each connection.
+impl hyper::service::Service<http::Request<hyper::body::Incoming>> for FrontDoor {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = futures::future::Map<
+        BoxFuture<'static, Response>,
+        fn(Response) -> Result<Response, Infallible>,
+    >;
+
+    fn call(&self, request: http::Request<hyper::body::Incoming>) -> Self::Future {
+        self.route(request).map(Ok)
+    }
+}
+
+/// The proxy as a tower service, for callers without a socket (tests).
+impl Service<Request> for FrontDoor {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = futures::future::Map<
+        BoxFuture<'static, Response>,
+        fn(Response) -> Result<Response, Infallible>,
+    >;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        self.route(request).map(Ok)
+    }
+}
+
 /// Reads the capped body and the call options, then routes the call.
-async fn proxied(state: AppState, endpoint: Endpoint, request: Request) -> Response {
+async fn proxied<B>(state: AppState, endpoint: Endpoint, request: http::Request<B>) -> Response
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
     let (parts, body) = request.into_parts();
-    let raw = match axum::body::to_bytes(body, state.max_body_bytes).await {
-        Ok(raw) => raw,
-        Err(error) if is_length_limit(&error) => {
+    let raw = match Limited::new(body, state.max_body_bytes).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<LengthLimitError>() => {
             return ApiError::payload_too_large(state.max_body_bytes).into_response();
         }
         Err(error) => {
@@ -126,15 +162,4 @@ async fn proxied(state: AppState, endpoint: Endpoint, request: Request) -> Respo
         }
     };
     handlers::routed(state, endpoint, &parts.headers, raw).await
-}
-
-fn is_length_limit(error: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return true;
-        }
-        source = e.source();
-    }
-    false
 }

@@ -2,7 +2,6 @@
 
 use std::time::Instant;
 
-use axum::extract::Request;
 use axum::http::Method;
 use axum::response::Response;
 use tracing::info;
@@ -56,7 +55,7 @@ pub(crate) struct RequestLine {
 impl RequestLine {
     /// Starts the line, or `None` when INFO is off: then nothing is copied
     /// and no clock is read.
-    pub(crate) fn start(request: &Request) -> Option<Self> {
+    pub(crate) fn start<B>(request: &http::Request<B>) -> Option<Self> {
         tracing::enabled!(tracing::Level::INFO).then(|| Self {
             start: Instant::now(),
             method: request.method().clone(),
