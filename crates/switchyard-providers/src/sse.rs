@@ -68,40 +68,85 @@ impl SseDecoder {
     /// ([`SseEvent::is_empty`]); it is harmless to forward and keeps the
     /// output identical to the input.
     pub fn next_event(&mut self) -> Result<Option<SseEvent>, SseError> {
-        while let Some(offset) = memchr2(b'\n', b'\r', &self.buf[self.pos..]) {
-            let end = self.pos + offset;
-            let terminator_len = if self.buf[end] == b'\r' {
-                match self.buf.get(end + 1) {
-                    Some(b'\n') => 2,
-                    Some(_) => 1,
-                    // A `\r` at the end of what we have may be the first half of
-                    // `\r\n`: wait for the next byte before deciding.
-                    None => break,
-                }
-            } else {
-                1
-            };
-            let blank_line = end == self.line_start;
-            self.pos = end + terminator_len;
-            self.line_start = self.pos;
-            if blank_line {
-                let raw = self.buf.split_to(self.pos).freeze();
-                self.pos = 0;
-                self.line_start = 0;
-                if raw.len() > self.max_event_bytes {
-                    return Err(SseError::EventTooLarge {
-                        max: self.max_event_bytes,
-                    });
-                }
-                return Ok(Some(SseEvent { raw }));
+        let Some(end) = next_event_end(&self.buf, &mut self.pos, &mut self.line_start) else {
+            if self.buf.len() > self.max_event_bytes {
+                return Err(self.too_large());
             }
+            return Ok(None);
+        };
+        let raw = self.buf.split_to(end).freeze();
+        self.pos = 0;
+        self.line_start = 0;
+        if raw.len() > self.max_event_bytes {
+            return Err(self.too_large());
         }
-        if self.buf.len() > self.max_event_bytes {
-            return Err(SseError::EventTooLarge {
-                max: self.max_event_bytes,
-            });
+        Ok(Some(SseEvent { raw }))
+    }
+
+    /// Feeds one network read and returns every complete event in it, raw
+    /// and contiguous, up to the `data: [DONE]` event (which is not
+    /// included): what a proxy forwards once the stream is committed.
+    ///
+    /// Unlike [`next_event`](Self::next_event) it hands the events over as
+    /// one slice of `chunk` when the read starts on an event boundary (the
+    /// usual case), so nothing is copied or split per event; only an
+    /// unterminated tail is kept.
+    pub fn forward(&mut self, chunk: Bytes) -> Result<Forwarded, SseError> {
+        if self.buf.is_empty() {
+            let (mut pos, mut line_start) = (0, 0);
+            let (end, done) = self.complete_prefix(&chunk, &mut pos, &mut line_start)?;
+            if !done {
+                self.buf.extend_from_slice(&chunk[end..]);
+                self.pos = pos - end;
+                self.line_start = line_start - end;
+            }
+            return Ok(Forwarded::new(chunk.slice(..end), done));
         }
-        Ok(None)
+        self.buf.extend_from_slice(&chunk);
+        let (mut pos, mut line_start) = (self.pos, self.line_start);
+        let (end, done) = self.complete_prefix(&self.buf, &mut pos, &mut line_start)?;
+        let events = self.buf.split_to(end).freeze();
+        if done {
+            // Whatever follows `[DONE]` is not part of the stream.
+            self.buf.clear();
+            (self.pos, self.line_start) = (0, 0);
+        } else {
+            self.pos = pos - end;
+            self.line_start = line_start - end;
+        }
+        Ok(Forwarded::new(events, done))
+    }
+
+    /// Where the complete events at the start of `buf` end, and whether the
+    /// scan stopped at a `[DONE]` event (then the end is where it starts).
+    fn complete_prefix(
+        &self,
+        buf: &[u8],
+        pos: &mut usize,
+        line_start: &mut usize,
+    ) -> Result<(usize, bool), SseError> {
+        // Most reads hold no `[DONE]` at all: then no event needs looking into.
+        let may_end = memchr::memmem::find(buf, b"[DONE]").is_some();
+        let mut event_start = 0;
+        while let Some(end) = next_event_end(buf, pos, line_start) {
+            if end - event_start > self.max_event_bytes {
+                return Err(self.too_large());
+            }
+            if may_end && is_done_event(&buf[event_start..end]) {
+                return Ok((event_start, true));
+            }
+            event_start = end;
+        }
+        if buf.len() - event_start > self.max_event_bytes {
+            return Err(self.too_large());
+        }
+        Ok((event_start, false))
+    }
+
+    fn too_large(&self) -> SseError {
+        SseError::EventTooLarge {
+            max: self.max_event_bytes,
+        }
     }
 
     /// At end of input: whatever was left unterminated, as an event, if it
@@ -118,6 +163,76 @@ impl SseDecoder {
             raw: self.buf.split().freeze(),
         })
     }
+}
+
+/// What [`SseDecoder::forward`] hands over from one read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Forwarded {
+    /// The complete events before `[DONE]`, as received; `None` if there were none.
+    pub events: Option<Bytes>,
+    /// Whether the `[DONE]` event was reached (the stream is over).
+    pub done: bool,
+}
+
+impl Forwarded {
+    fn new(events: Bytes, done: bool) -> Self {
+        Self {
+            events: (!events.is_empty()).then_some(events),
+            done,
+        }
+    }
+}
+
+/// The end of the next event in `buf` (just past its blank line), resuming
+/// the scan at `pos` inside a line that starts at `line_start`; `None` when
+/// the event is not complete yet (both are then where to resume).
+fn next_event_end(buf: &[u8], pos: &mut usize, line_start: &mut usize) -> Option<usize> {
+    while let Some(offset) = memchr2(b'\n', b'\r', &buf[*pos..]) {
+        let end = *pos + offset;
+        let terminator_len = if buf[end] == b'\r' {
+            match buf.get(end + 1) {
+                Some(b'\n') => 2,
+                Some(_) => 1,
+                // A `\r` at the end of what we have may be the first half of
+                // `\r\n`: wait for the next byte before deciding.
+                None => return None,
+            }
+        } else {
+            1
+        };
+        let blank_line = end == *line_start;
+        *pos = end + terminator_len;
+        *line_start = *pos;
+        if blank_line {
+            return Some(*pos);
+        }
+    }
+    None
+}
+
+/// Whether the raw event is the terminal `data: [DONE]`.
+fn is_done_event(raw: &[u8]) -> bool {
+    data_of(raw).is_some_and(|d| is_done(&d))
+}
+
+/// The `data` field of a raw event (see [`SseEvent::data`]).
+fn data_of(raw: &[u8]) -> Option<Cow<'_, [u8]>> {
+    let mut data: Option<Cow<'_, [u8]>> = None;
+    for line in lines(raw) {
+        let Some(value) = field_value(line, b"data") else {
+            continue;
+        };
+        data = Some(match data {
+            None => Cow::Borrowed(value),
+            Some(prev) => {
+                let mut joined = prev.into_owned();
+                joined.push(b'\n');
+                joined.extend_from_slice(value);
+                Cow::Owned(joined)
+            }
+        });
+    }
+    data
 }
 
 /// One complete event, as received.
@@ -141,27 +256,12 @@ impl SseEvent {
     /// specification says. `None` when the event has no `data` line (a
     /// comment, a blank line, only `event:`/`id:`).
     pub fn data(&self) -> Option<Cow<'_, [u8]>> {
-        let mut data: Option<Cow<'_, [u8]>> = None;
-        for line in lines(&self.raw) {
-            let Some(value) = field_value(line, b"data") else {
-                continue;
-            };
-            data = Some(match data {
-                None => Cow::Borrowed(value),
-                Some(prev) => {
-                    let mut joined = prev.into_owned();
-                    joined.push(b'\n');
-                    joined.extend_from_slice(value);
-                    Cow::Owned(joined)
-                }
-            });
-        }
-        data
+        data_of(&self.raw)
     }
 
     /// Whether this is the terminal `data: [DONE]` event.
     pub fn is_done(&self) -> bool {
-        self.data().is_some_and(|d| is_done(&d))
+        is_done_event(&self.raw)
     }
 
     /// Whether the event carries no field at all (blank lines, comments only).
@@ -344,6 +444,75 @@ mod tests {
                 assert_eq!(decode_all(&parts), expected, "split at {i},{j}");
             }
         }
+    }
+
+    /// Feeds `parts` through [`SseDecoder::forward`]: everything forwarded,
+    /// joined, and whether `[DONE]` was reached.
+    fn forward_all(parts: &[&[u8]], max: usize) -> Result<(Vec<u8>, bool), SseError> {
+        let mut dec = SseDecoder::new(max);
+        let mut out = Vec::new();
+        for part in parts {
+            let forwarded = dec.forward(Bytes::copy_from_slice(part))?;
+            out.extend_from_slice(forwarded.events.as_deref().unwrap_or_default());
+            if forwarded.done {
+                return Ok((out, true));
+            }
+        }
+        Ok((out, false))
+    }
+
+    #[test]
+    fn forward_hands_over_every_event_before_done_whatever_the_splits() {
+        let done_at = STREAM.len() - b"data: [DONE]\n\n".len();
+        let expected = (STREAM[..done_at].to_vec(), true);
+        let tail = b"data: {\"after\":1}\n\n";
+        let stream = [STREAM, tail].concat();
+        for i in 0..=stream.len() {
+            for j in i..=stream.len() {
+                let parts = [&stream[..i], &stream[i..j], &stream[j..]];
+                assert_eq!(
+                    forward_all(&parts, DEFAULT_MAX_EVENT_BYTES).unwrap(),
+                    expected,
+                    "split at {i},{j}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn forward_keeps_incomplete_events_and_ignores_done_inside_json() {
+        let mut dec = SseDecoder::new(1024);
+        let f = dec
+            .forward(Bytes::from_static(
+                b"data: {\"x\":\"[DONE]\"}\n\ndata: {\"y\"",
+            ))
+            .unwrap();
+        assert_eq!(
+            f.events.as_deref(),
+            Some(&b"data: {\"x\":\"[DONE]\"}\n\n"[..])
+        );
+        assert!(!f.done);
+        assert_eq!(dec.pending_len(), b"data: {\"y\"".len());
+        let f = dec.forward(Bytes::from_static(b":1}\r\n\r\n")).unwrap();
+        assert_eq!(f.events.as_deref(), Some(&b"data: {\"y\":1}\r\n\r\n"[..]));
+        let f = dec
+            .forward(Bytes::from_static(b"data: [DONE]\n\n"))
+            .unwrap();
+        assert_eq!((f.events, f.done), (None, true));
+    }
+
+    #[test]
+    fn forward_caps_event_size() {
+        assert_eq!(
+            forward_all(&[b"data: 0123456789abcdef"], 16),
+            Err(SseError::EventTooLarge { max: 16 })
+        );
+        assert_eq!(
+            forward_all(&[b"data: 1\n\n", b"data: 0123456789\n\n"], 16),
+            Err(SseError::EventTooLarge { max: 16 })
+        );
+        let many = b"data: 1\n\n".repeat(10);
+        assert_eq!(forward_all(&[&many], 16), Ok((many.clone(), false)));
     }
 
     #[test]

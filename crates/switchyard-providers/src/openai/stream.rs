@@ -122,21 +122,22 @@ impl Stream for SseBody {
         // Take every chunk that is already there, never waiting for one more.
         while batch.len() < MAX_BATCH_BYTES {
             match Pin::new(&mut *body).poll_next(cx) {
-                Poll::Ready(Some(Ok(chunk))) => {
-                    this.decoder.push(&chunk);
-                    match gather(&mut this.decoder, &mut batch) {
-                        Ok(false) => {}
-                        Ok(true) => {
-                            over = true;
-                            break;
+                Poll::Ready(Some(Ok(chunk))) => match this.decoder.forward(chunk) {
+                    Ok(forwarded) => {
+                        if let Some(events) = forwarded.events {
+                            batch.push(events);
                         }
-                        Err(e) => {
-                            this.error = Some(invalid(this.provider, e.to_string()));
+                        if forwarded.done {
                             over = true;
                             break;
                         }
                     }
-                }
+                    Err(e) => {
+                        this.error = Some(invalid(this.provider, e.to_string()));
+                        over = true;
+                        break;
+                    }
+                },
                 Poll::Ready(Some(Err(e))) => {
                     this.error = Some(interrupted(this.provider, transport_message(&e.into())));
                     over = true;
@@ -164,16 +165,4 @@ impl Stream for SseBody {
             None => Poll::Ready(this.error.take().map(Err)),
         }
     }
-}
-
-/// Moves every complete event into `batch`; `true` once `[DONE]` was seen
-/// (what follows it is dropped).
-fn gather(decoder: &mut SseDecoder, batch: &mut Accumulator) -> Result<bool, crate::sse::SseError> {
-    while let Some(event) = decoder.next_event()? {
-        if event.is_done() {
-            return Ok(true);
-        }
-        batch.push(event.into_raw());
-    }
-    Ok(false)
 }
