@@ -50,7 +50,7 @@ pub(crate) async fn open(
             }
         };
         decoder.push(&chunk);
-        let mut committed = false;
+        // Looked at one by one until the first data event commits the stream.
         loop {
             let event = match decoder.next_event() {
                 Ok(Some(event)) => event,
@@ -60,23 +60,34 @@ pub(crate) async fn open(
             if event.is_done() {
                 return Ok(finished(batch.take()));
             }
-            if !committed && let Some(data) = event.data() {
-                if is_error_payload(&data) {
+            let commits = match event.data() {
+                Some(data) if is_error_payload(&data) => {
                     return Err(classify_stream_error(provider, &data));
                 }
-                committed = true;
-            }
-            batch.push(event.into_raw());
-        }
-        if committed {
-            let stream = SseBody {
-                provider,
-                body: Some(body),
-                decoder,
-                ready: batch.take(),
-                error: None,
+                Some(_) => true,
+                None => false,
             };
-            return Ok(Box::pin(stream));
+            batch.push(event.into_raw());
+            if commits {
+                // The rest of what has arrived is forwarded as it is.
+                let rest = decoder
+                    .forward(Bytes::new())
+                    .map_err(|e| invalid(provider, e.to_string()))?;
+                if let Some(events) = rest.events {
+                    batch.push(events);
+                }
+                if rest.done {
+                    return Ok(finished(batch.take()));
+                }
+                let stream = SseBody {
+                    provider,
+                    body: Some(body),
+                    decoder,
+                    ready: batch.take(),
+                    error: None,
+                };
+                return Ok(Box::pin(stream));
+            }
         }
     }
 }
