@@ -4,12 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::{BoxFuture, FutureExt, ready};
 use switchyard_router::config::{Config, load_str};
 use switchyard_router::cooldown::{
     AllowedFailsPolicy, CooldownSettings, Cooldowns, DeploymentCooldownConfig,
 };
-use switchyard_router::state::{MemoryStore, StateError, StateStore};
+use switchyard_router::state::{MemoryStore, StateError, StateStore, StoreFuture, answer_later};
 use switchyard_router::{ErrorKind, ProviderError};
 
 const SECS: fn(u64) -> Duration = Duration::from_secs;
@@ -456,19 +455,20 @@ fn settings_from_config_and_defaults() {
 #[derive(Debug)]
 struct DownStore;
 
-fn down<T: Send + 'static>() -> BoxFuture<'static, Result<T, StateError>> {
-    ready(Err(StateError("connection refused".into()))).boxed()
+fn down<T: Send + 'static>() -> StoreFuture<'static, Result<T, StateError>> {
+    // As a remote store answers: later, through a boxed future.
+    answer_later(async { Err(StateError("connection refused".into())) })
 }
 
 impl StateStore for DownStore {
-    fn incr_in_flight(&self, _: &str) -> BoxFuture<'_, Result<u64, StateError>> {
+    fn incr_in_flight(&self, _: &str) -> StoreFuture<'_, Result<u64, StateError>> {
         down()
     }
     fn decr_in_flight(&self, _: &str) {}
-    fn in_flight(&self, _: &[&str]) -> BoxFuture<'_, Result<Vec<u64>, StateError>> {
+    fn in_flight(&self, _: &[&str]) -> StoreFuture<'_, Result<Vec<u64>, StateError>> {
         down()
     }
-    fn incr_window(&self, _: &str, _: u64, _: i64) -> BoxFuture<'_, Result<u64, StateError>> {
+    fn incr_window(&self, _: &str, _: u64, _: i64) -> StoreFuture<'_, Result<u64, StateError>> {
         down()
     }
     fn push_latency(
@@ -477,19 +477,19 @@ impl StateStore for DownStore {
         _: f64,
         _: usize,
         _: Duration,
-    ) -> BoxFuture<'_, Result<(), StateError>> {
+    ) -> StoreFuture<'_, Result<(), StateError>> {
         down()
     }
-    fn latencies(&self, _: &[&str]) -> BoxFuture<'_, Result<Vec<Vec<f64>>, StateError>> {
+    fn latencies(&self, _: &[&str]) -> StoreFuture<'_, Result<Vec<Vec<f64>>, StateError>> {
         down()
     }
-    fn get_windows(&self, _: &[&str], _: u64) -> BoxFuture<'_, Result<Vec<u64>, StateError>> {
+    fn get_windows(&self, _: &[&str], _: u64) -> StoreFuture<'_, Result<Vec<u64>, StateError>> {
         down()
     }
-    fn set_cooldown(&self, _: &str, _: Duration) -> BoxFuture<'_, Result<(), StateError>> {
+    fn set_cooldown(&self, _: &str, _: Duration) -> StoreFuture<'_, Result<(), StateError>> {
         down()
     }
-    fn cooldowns(&self, _: &[&str]) -> BoxFuture<'_, Result<Vec<Option<Duration>>, StateError>> {
+    fn cooldowns(&self, _: &[&str]) -> StoreFuture<'_, Result<Vec<Option<Duration>>, StateError>> {
         down()
     }
 }

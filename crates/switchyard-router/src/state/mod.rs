@@ -9,9 +9,24 @@ mod memory;
 use std::fmt;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
+use futures::future::{BoxFuture, Either, Ready};
 
 pub use memory::MemoryStore;
+
+/// What a store call returns: an answer already there (the in-memory store,
+/// without allocating a future per call on the request path) or one still to
+/// come (a remote store).
+pub type StoreFuture<'a, T> = Either<Ready<T>, BoxFuture<'a, T>>;
+
+/// A store answer that is already known.
+pub fn answered<'a, T>(value: T) -> StoreFuture<'a, T> {
+    Either::Left(futures::future::ready(value))
+}
+
+/// A store answer still to come.
+pub fn answer_later<'a, T>(future: impl Future<Output = T> + Send + 'a) -> StoreFuture<'a, T> {
+    Either::Right(Box::pin(future))
+}
 
 /// A state store could not be read or written.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -24,13 +39,13 @@ pub struct StateError(pub String);
 /// does not interpret them.
 pub trait StateStore: Send + Sync + fmt::Debug {
     /// Adds one in-flight request to a deployment; returns the new count.
-    fn incr_in_flight(&self, deployment_id: &str) -> BoxFuture<'_, Result<u64, StateError>>;
+    fn incr_in_flight(&self, deployment_id: &str) -> StoreFuture<'_, Result<u64, StateError>>;
 
     /// Removes one in-flight request. Must not block: it runs from `Drop`.
     fn decr_in_flight(&self, deployment_id: &str);
 
     /// Current in-flight counts, in the order asked.
-    fn in_flight(&self, deployment_ids: &[&str]) -> BoxFuture<'_, Result<Vec<u64>, StateError>>;
+    fn in_flight(&self, deployment_ids: &[&str]) -> StoreFuture<'_, Result<Vec<u64>, StateError>>;
 
     /// Adds `by` (negative to give back an over-estimate) to the counter `key`
     /// for the UTC minute `window`; returns the new value, never below zero.
@@ -39,21 +54,21 @@ pub trait StateStore: Send + Sync + fmt::Debug {
         key: &str,
         window: u64,
         by: i64,
-    ) -> BoxFuture<'_, Result<u64, StateError>>;
+    ) -> StoreFuture<'_, Result<u64, StateError>>;
 
     /// Counters for the minute `window`, in the order asked (0 when unset).
     fn get_windows(
         &self,
         keys: &[&str],
         window: u64,
-    ) -> BoxFuture<'_, Result<Vec<u64>, StateError>>;
+    ) -> StoreFuture<'_, Result<Vec<u64>, StateError>>;
 
     /// Marks a deployment as cooling down for `ttl`. A later deadline wins over an earlier one.
     fn set_cooldown(
         &self,
         deployment_id: &str,
         ttl: Duration,
-    ) -> BoxFuture<'_, Result<(), StateError>>;
+    ) -> StoreFuture<'_, Result<(), StateError>>;
 
     /// Records a latency sample for a deployment, keeping the newest `max_samples`
     /// and dropping samples older than `ttl`.
@@ -63,19 +78,19 @@ pub trait StateStore: Send + Sync + fmt::Debug {
         seconds: f64,
         max_samples: usize,
         ttl: Duration,
-    ) -> BoxFuture<'_, Result<(), StateError>>;
+    ) -> StoreFuture<'_, Result<(), StateError>>;
 
     /// Latency samples per deployment (oldest first), in the order asked.
     fn latencies(
         &self,
         deployment_ids: &[&str],
-    ) -> BoxFuture<'_, Result<Vec<Vec<f64>>, StateError>>;
+    ) -> StoreFuture<'_, Result<Vec<Vec<f64>>, StateError>>;
 
     /// Remaining cooldown per deployment, in the order asked (`None`: not cooling).
     fn cooldowns(
         &self,
         deployment_ids: &[&str],
-    ) -> BoxFuture<'_, Result<Vec<Option<Duration>>, StateError>>;
+    ) -> StoreFuture<'_, Result<Vec<Option<Duration>>, StateError>>;
 }
 
 /// The current UTC minute, the window key for rpm/tpm counters.
