@@ -187,7 +187,7 @@ pub(crate) async fn exchange(
     };
     let content_type = head
         .content_type
-        .and_then(|(start, end)| HeaderValue::from_bytes(&conn.buf[start..end]).ok());
+        .and_then(|(start, end)| content_type_value(&conn.buf[start..end]));
     let headers = if (200..300).contains(&head.status) {
         HeaderMap::new()
     } else {
@@ -200,6 +200,20 @@ pub(crate) async fn exchange(
         headers,
         body: Body::new(conn, head.framing, head.keep_alive, request.pool.clone()),
     })
+}
+
+/// The upstream's `Content-Type`; the usual ones without copying them out.
+fn content_type_value(raw: &[u8]) -> Option<HeaderValue> {
+    const USUAL: [&str; 4] = [
+        "application/json",
+        "text/event-stream",
+        "application/json; charset=utf-8",
+        "text/event-stream; charset=utf-8",
+    ];
+    match USUAL.iter().find(|usual| usual.as_bytes() == raw) {
+        Some(usual) => Some(HeaderValue::from_static(usual)),
+        None => HeaderValue::from_bytes(raw).ok(),
+    }
 }
 
 fn is_reset(e: &io::Error) -> bool {
