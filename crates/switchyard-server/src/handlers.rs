@@ -2,7 +2,7 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 use switchyard_providers::{Endpoint, ProviderResponse};
@@ -11,6 +11,7 @@ use switchyard_router::{CallOptions, RoutedResponse};
 use switchyard_types::{ModelList, RequestBody};
 
 use crate::AppState;
+use crate::answer_headers::AnswerKind;
 use crate::api_error::ApiError;
 use crate::logging::RouteInfo;
 use crate::route_headers;
@@ -75,48 +76,23 @@ fn answer_response(state: &AppState, answer: RoutedResponse) -> Response {
         retries,
         fallbacks,
     } = answer;
-    let mut response = match body {
-        ProviderResponse::Complete(bytes) => {
-            let mut r = Response::new(Body::from(bytes));
-            *r.headers_mut() = answer_header_map();
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            r
-        }
-        ProviderResponse::Stream(events) => {
-            let mut r = Response::new(Body::from_stream(SseOut::new(events)));
-            *r.headers_mut() = answer_header_map();
-            let h = r.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/event-stream"),
-            );
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-            r
-        }
+    let (body, kind) = match body {
+        ProviderResponse::Complete(bytes) => (Body::from(bytes), AnswerKind::Json),
+        ProviderResponse::Stream(events) => (
+            Body::from_stream(SseOut::new(events)),
+            AnswerKind::EventStream,
+        ),
     };
-    *response.status_mut() = StatusCode::OK;
-    state.answer_headers.insert(
-        response.headers_mut(),
-        &deployment,
-        &failed_attempts,
-        retries,
-        fallbacks,
-    );
+    let mut response = Response::new(body);
+    *response.headers_mut() =
+        state
+            .answer_headers
+            .for_answer(kind, &deployment, &failed_attempts, retries, fallbacks);
     if tracing::enabled!(target: crate::logging::REQUEST_LOG_TARGET, tracing::Level::INFO) {
         // Only the request log line reads it.
         response.extensions_mut().insert(RouteInfo { deployment });
     }
     response
-}
-
-/// An empty header map with room for an answer's headers (content type, cache
-/// control, three `x-litellm-model-*`, three routing headers), so none of the
-/// inserts grows and rehashes it.
-fn answer_header_map() -> HeaderMap {
-    HeaderMap::with_capacity(12)
 }
 
 /// `GET /v1/models`.
