@@ -73,7 +73,7 @@ pub(crate) fn upstream_body(
             out.string(key, attempt.upstream_model);
             wrote_model = true;
         } else if keep(key) {
-            out.raw(key, value.get());
+            out.raw(key, value);
         }
     }
     if !wrote_model {

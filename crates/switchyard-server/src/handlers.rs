@@ -28,7 +28,7 @@ pub(crate) async fn routed(
     headers: &HeaderMap,
     raw: Bytes,
 ) -> Response {
-    let body = match RequestBody::from_slice(&raw) {
+    let body = match RequestBody::from_bytes(raw) {
         Ok(body) => body,
         Err(e) => return ApiError::bad_request(e.to_string(), None).into_response(),
     };

@@ -1,12 +1,15 @@
 //! A request body as an ordered list of top-level keys and their raw JSON.
 //!
 //! Parsing only the top level keeps the cost per request low and lets fields
-//! the gateway does not know about reach the upstream byte for byte.
+//! the gateway does not know about reach the upstream byte for byte. A body
+//! read with [`RequestBody::from_bytes`] keeps its values as slices of the
+//! received buffer: a prompt of any size is never copied to be routed.
 
 use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
+use bytestring::ByteString;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
@@ -78,10 +81,13 @@ fn key(name: &str) -> Key {
     )
 }
 
+/// A value's raw JSON text: a slice of the received body, or owned when set later.
+type Raw = ByteString;
+
 /// A JSON object whose values are kept as raw JSON text, in their original order.
 #[derive(Clone, Default)]
 pub struct RequestBody {
-    fields: Vec<(Key, Box<RawValue>)>,
+    fields: Vec<(Key, Raw)>,
 }
 
 impl fmt::Debug for RequestBody {
@@ -104,7 +110,22 @@ impl RequestBody {
 
     /// Parses a JSON object; anything else is an error.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, BodyError> {
-        serde_json::from_slice(bytes).map_err(|e| BodyError(format!("invalid JSON body: {e}")))
+        Self::from_bytes(Bytes::copy_from_slice(bytes))
+    }
+
+    /// Parses a JSON object, keeping each value as a slice of `bytes`.
+    pub fn from_bytes(bytes: Bytes) -> Result<Self, BodyError> {
+        let text = ByteString::try_from(bytes)
+            .map_err(|e| BodyError(format!("invalid JSON body: {e}")))?;
+        let fields = serde_json::from_str::<Borrowed<'_>>(&text)
+            .map_err(|e| BodyError(format!("invalid JSON body: {e}")))?
+            .0;
+        Ok(Self {
+            fields: fields
+                .into_iter()
+                .map(|(key, raw)| (key, text.slice_ref(raw.get())))
+                .collect(),
+        })
     }
 
     /// Builds a body from any serialisable value that serialises to an object.
@@ -113,8 +134,8 @@ impl RequestBody {
         Self::from_slice(&bytes)
     }
 
-    /// The raw JSON of a top-level field.
-    pub fn get(&self, key: &str) -> Option<&RawValue> {
+    /// The raw JSON text of a top-level field.
+    pub fn get(&self, key: &str) -> Option<&str> {
         self.fields
             .iter()
             .find(|(k, _)| k == key)
@@ -128,8 +149,7 @@ impl RequestBody {
 
     /// Deserialises a top-level field; `None` when absent, `null` or of another type.
     pub fn get_as<'a, T: Deserialize<'a>>(&'a self, key: &str) -> Option<T> {
-        self.get(key)
-            .and_then(|raw| serde_json::from_str(raw.get()).ok())
+        self.get(key).and_then(|raw| serde_json::from_str(raw).ok())
     }
 
     /// A top-level string field (borrowed when it needs no unescaping).
@@ -149,11 +169,12 @@ impl RequestBody {
 
     /// Sets a field to raw JSON, replacing it in place or appending it.
     pub fn set_raw(&mut self, key: &str, value: Box<RawValue>) {
-        self.put(self::key(key), value);
+        let text: Box<str> = value.into();
+        self.put(self::key(key), ByteString::from(String::from(text)));
     }
 
     /// Replaces the value of `key` in place, or appends the field.
-    fn put(&mut self, key: Key, value: Box<RawValue>) {
+    fn put(&mut self, key: Key, value: Raw) {
         match self.fields.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => *v = value,
             None => self.fields.push((key, value)),
@@ -169,14 +190,14 @@ impl RequestBody {
     /// Sets a field only when the body does not already have it.
     pub fn set_default_raw(&mut self, key: &str, value: &RawValue) {
         if !self.contains(key) {
-            self.fields.push((self::key(key), value.to_owned()));
+            self.fields.push((self::key(key), owned(value.get())));
         }
     }
 
-    /// Removes a field, returning its raw JSON.
-    pub fn remove(&mut self, key: &str) -> Option<Box<RawValue>> {
+    /// Removes a field, returning its raw JSON text.
+    pub fn remove(&mut self, key: &str) -> Option<String> {
         let pos = self.fields.iter().position(|(k, _)| k == key)?;
-        Some(self.fields.remove(pos).1)
+        Some(self.fields.remove(pos).1.to_string())
     }
 
     /// The field names, in order.
@@ -185,7 +206,7 @@ impl RequestBody {
     }
 
     /// The fields with their raw JSON, in order.
-    pub fn fields(&self) -> impl Iterator<Item = (&str, &RawValue)> {
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
         self.fields.iter().map(|(k, v)| (&**k, &**v))
     }
 
@@ -195,7 +216,7 @@ impl RequestBody {
         2 + self
             .fields
             .iter()
-            .map(|(k, v)| k.len() + v.get().len() + 4)
+            .map(|(k, v)| k.len() + v.len() + 4)
             .sum::<usize>()
     }
 
@@ -209,36 +230,45 @@ impl RequestBody {
             }
             serde_json::to_writer(&mut out, k).expect("writing to a Vec");
             out.push(b':');
-            out.extend_from_slice(v.get().as_bytes());
+            out.extend_from_slice(v.as_bytes());
         }
         out.push(b'}');
         Bytes::from(out)
     }
 }
 
-impl<'de> Deserialize<'de> for RequestBody {
+/// A raw value set after parsing: owned text.
+fn owned(json: &str) -> Raw {
+    ByteString::from(json.to_owned())
+}
+
+/// The top level of a body as parsed: field names and their raw JSON, borrowed
+/// from the text being parsed.
+struct Borrowed<'a>(Vec<(Key, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Borrowed<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct BodyVisitor;
         impl<'de> Visitor<'de> for BodyVisitor {
-            type Value = RequestBody;
+            type Value = Borrowed<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RequestBody, A::Error> {
-                let mut body = RequestBody {
-                    fields: Vec::with_capacity(map.size_hint().unwrap_or(8)),
-                };
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Borrowed<'de>, A::Error> {
+                let mut fields: Vec<(Key, &'de RawValue)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(8));
                 while let Some(key) = map.next_key_seed(KeySeed)? {
-                    let value: Box<RawValue> = map.next_value()?;
-                    // Duplicate keys: the later one wins, as in Python's json module.
-                    body.put(key, value);
+                    let value: &'de RawValue = map.next_value()?;
+                    // Duplicate keys: the later one wins, in place, as in Python's json module.
+                    match fields.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, v)) => *v = value,
+                        None => fields.push((key, value)),
+                    }
                 }
-                Ok(body)
+                Ok(Borrowed(fields))
             }
         }
-        deserializer
-            .deserialize_map(BodyVisitor)
-            .map_err(de::Error::custom)
+        deserializer.deserialize_map(BodyVisitor)
     }
 }
 
@@ -271,7 +301,9 @@ impl serde::Serialize for RequestBody {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(Some(self.fields.len()))?;
         for (k, v) in &self.fields {
-            map.serialize_entry(k, v)?;
+            // Valid JSON by construction: borrowing it as a raw value cannot fail.
+            let raw: &RawValue = serde_json::from_str(v).map_err(serde::ser::Error::custom)?;
+            map.serialize_entry(k, raw)?;
         }
         map.end()
     }
@@ -301,6 +333,30 @@ mod tests {
             &body.to_bytes()[..],
             br#"{"model":"b","temperature":0.1,"max_tokens":5}"#
         );
+    }
+
+    #[test]
+    fn values_read_from_bytes_are_slices_of_them() {
+        let src =
+            Bytes::from_static(br#"{"model":"m","messages":[{"role":"user","content":"hi"}]}"#);
+        let range = src.as_ptr() as usize..src.as_ptr() as usize + src.len();
+        let body = RequestBody::from_bytes(src.clone()).unwrap();
+        let messages = body.get("messages").unwrap();
+        assert_eq!(messages, r#"[{"role":"user","content":"hi"}]"#);
+        assert!(
+            range.contains(&(messages.as_ptr() as usize)),
+            "copied, not sliced"
+        );
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            std::str::from_utf8(&src).unwrap()
+        );
+    }
+
+    #[test]
+    fn rejects_bodies_that_are_not_utf8() {
+        let err = RequestBody::from_slice(b"{\"model\":\"\xff\"}").unwrap_err();
+        assert!(err.0.starts_with("invalid JSON body: "), "{err}");
     }
 
     #[test]

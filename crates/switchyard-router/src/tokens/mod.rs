@@ -142,8 +142,7 @@ pub fn count_text(model: &str, text: &str) -> u64 {
 
 /// A top-level field parsed into an ordered JSON tree; `None` when absent or invalid.
 fn field<'a>(body: &'a RequestBody, key: &str) -> Option<Json<'a>> {
-    body.get(key)
-        .and_then(|raw| serde_json::from_str(raw.get()).ok())
+    body.get(key).and_then(|raw| serde_json::from_str(raw).ok())
 }
 
 /// Input tokens of a `/chat/completions` request (see the module docs).
