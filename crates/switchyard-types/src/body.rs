@@ -117,15 +117,11 @@ impl RequestBody {
     pub fn from_bytes(bytes: Bytes) -> Result<Self, BodyError> {
         let text = ByteString::try_from(bytes)
             .map_err(|e| BodyError(format!("invalid JSON body: {e}")))?;
-        let fields = serde_json::from_str::<Borrowed<'_>>(&text)
-            .map_err(|e| BodyError(format!("invalid JSON body: {e}")))?
-            .0;
-        Ok(Self {
-            fields: fields
-                .into_iter()
-                .map(|(key, raw)| (key, text.slice_ref(raw.get())))
-                .collect(),
-        })
+        let mut parser = serde_json::Deserializer::from_str(&text);
+        let fields = de::DeserializeSeed::deserialize(Fields(&text), &mut parser)
+            .and_then(|fields| parser.end().map(|()| fields))
+            .map_err(|e| BodyError(format!("invalid JSON body: {e}")))?;
+        Ok(Self { fields })
     }
 
     /// Builds a body from any serialisable value that serialises to an object.
@@ -154,7 +150,12 @@ impl RequestBody {
 
     /// A top-level string field (borrowed when it needs no unescaping).
     pub fn get_str(&self, key: &str) -> Option<std::borrow::Cow<'_, str>> {
-        self.get_as(key)
+        let raw = self.get(key)?;
+        // serde's `Cow<str>` always allocates: borrow first, unescape only when needed.
+        match serde_json::from_str::<&str>(raw) {
+            Ok(text) => Some(Cow::Borrowed(text)),
+            Err(_) => serde_json::from_str::<String>(raw).ok().map(Cow::Owned),
+        }
     }
 
     /// A top-level boolean field.
@@ -242,33 +243,37 @@ fn owned(json: &str) -> Raw {
     ByteString::from(json.to_owned())
 }
 
-/// The top level of a body as parsed: field names and their raw JSON, borrowed
-/// from the text being parsed.
-struct Borrowed<'a>(Vec<(Key, &'a RawValue)>);
+/// Reads the top level of `self.0`: field names and their raw JSON, each
+/// value a slice of the text being parsed.
+struct Fields<'t>(&'t ByteString);
 
-impl<'de> Deserialize<'de> for Borrowed<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct BodyVisitor;
-        impl<'de> Visitor<'de> for BodyVisitor {
-            type Value = Borrowed<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Borrowed<'de>, A::Error> {
-                let mut fields: Vec<(Key, &'de RawValue)> =
-                    Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some(key) = map.next_key_seed(KeySeed)? {
-                    let value: &'de RawValue = map.next_value()?;
-                    // Duplicate keys: the later one wins, in place, as in Python's json module.
-                    match fields.iter_mut().find(|(k, _)| *k == key) {
-                        Some((_, v)) => *v = value,
-                        None => fields.push((key, value)),
-                    }
-                }
-                Ok(Borrowed(fields))
+impl<'de> de::DeserializeSeed<'de> for Fields<'_> {
+    type Value = Vec<(Key, Raw)>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Fields<'_> {
+    type Value = Vec<(Key, Raw)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields: Vec<(Key, Raw)> = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let value: &'de RawValue = map.next_value()?;
+            let value = self.0.slice_ref(value.get());
+            // Duplicate keys: the later one wins, in place, as in Python's json module.
+            match fields.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => *v = value,
+                None => fields.push((key, value)),
             }
         }
-        deserializer.deserialize_map(BodyVisitor)
+        Ok(fields)
     }
 }
 
@@ -357,6 +362,15 @@ mod tests {
     fn rejects_bodies_that_are_not_utf8() {
         let err = RequestBody::from_slice(b"{\"model\":\"\xff\"}").unwrap_err();
         assert!(err.0.starts_with("invalid JSON body: "), "{err}");
+    }
+
+    #[test]
+    fn strings_are_borrowed_unless_they_need_unescaping() {
+        let body = RequestBody::from_slice(br#"{"a":"plain","b":"qu\"ote","c":1}"#).unwrap();
+        assert!(matches!(body.get_str("a"), Some(Cow::Borrowed("plain"))));
+        assert!(matches!(body.get_str("b"), Some(Cow::Owned(s)) if s == "qu\"ote"));
+        assert_eq!(body.get_str("c"), None);
+        assert_eq!(body.get_str("missing"), None);
     }
 
     #[test]
