@@ -148,8 +148,16 @@ where
     B::Error: Into<BoxError>,
 {
     let (parts, body) = request.into_parts();
+    let options = match handlers::call_options(&parts.headers) {
+        Ok(options) => options,
+        Err(error) => return error.into_response(),
+    };
+    // The head's strings are slices of the connection's read buffer: let go of
+    // them (and, below, of a small body) before routing, so that buffer is
+    // free to be reused for the next request instead of reallocated.
+    drop(parts);
     let raw = match Limited::new(body, state.max_body_bytes).collect().await {
-        Ok(collected) => collected.to_bytes(),
+        Ok(collected) => detach_small(collected.to_bytes()),
         Err(error) if error.is::<LengthLimitError>() => {
             return ApiError::payload_too_large(state.max_body_bytes).into_response();
         }
@@ -161,5 +169,18 @@ where
             .into_response();
         }
     };
-    handlers::routed(state, endpoint, &parts.headers, raw).await
+    handlers::routed(state, endpoint, options, raw).await
+}
+
+/// A body small enough that copying it costs less than a fresh read buffer.
+const DETACH_UP_TO: usize = 16 * 1024;
+
+/// `body` in memory of its own when it is small (see [`proxied`]); larger
+/// bodies keep sharing the read buffer, which has to grow for them anyway.
+fn detach_small(body: Bytes) -> Bytes {
+    if body.len() <= DETACH_UP_TO {
+        Bytes::copy_from_slice(&body)
+    } else {
+        body
+    }
 }

@@ -25,16 +25,12 @@ const TIMEOUT_HEADER: &str = "x-switchyard-timeout";
 pub(crate) async fn routed(
     state: AppState,
     endpoint: Endpoint,
-    headers: &HeaderMap,
+    options: CallOptions,
     raw: Bytes,
 ) -> Response {
     let body = match RequestBody::from_bytes(raw) {
         Ok(body) => body,
         Err(e) => return ApiError::bad_request(e.to_string(), None).into_response(),
-    };
-    let options = match call_options(headers) {
-        Ok(options) => options,
-        Err(error) => return error.into_response(),
     };
     match state.router.call_with(endpoint, body, options).await {
         Ok(answer) => answer_response(&state, answer),
@@ -48,7 +44,7 @@ pub(crate) async fn routed(
     }
 }
 
-fn call_options(headers: &HeaderMap) -> Result<CallOptions, ApiError> {
+pub(crate) fn call_options(headers: &HeaderMap) -> Result<CallOptions, ApiError> {
     let Some(value) = headers.get(TIMEOUT_HEADER) else {
         return Ok(CallOptions::default());
     };
