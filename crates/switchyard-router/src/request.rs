@@ -133,7 +133,9 @@ impl JsonObject {
 
     fn finish(mut self) -> Bytes {
         self.out.push(b'}');
-        Bytes::from(self.out)
+        // A boxed slice becomes `Bytes` without the bookkeeping allocation a
+        // `Vec` with spare capacity needs (the shrink stays in place).
+        Bytes::from(self.out.into_boxed_slice())
     }
 }
 

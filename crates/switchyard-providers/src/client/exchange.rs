@@ -43,6 +43,9 @@ const COPY_BODY_UP_TO: usize = 64 * 1024;
 pub(crate) struct Conn {
     io: Box<Io>,
     pub(crate) buf: BytesMut,
+    /// What the next request is written from: kept with the connection so each
+    /// request reuses it rather than allocating its own.
+    out: Vec<u8>,
 }
 
 impl std::fmt::Debug for Conn {
@@ -58,6 +61,7 @@ impl Conn {
         Self {
             io: Box::new(io),
             buf: BytesMut::with_capacity(READ_CHUNK),
+            out: Vec::new(),
         }
     }
 
@@ -150,18 +154,23 @@ pub(crate) async fn exchange(
     body: &Bytes,
 ) -> Result<Response, SendError> {
     let copy = body.len() <= COPY_BODY_UP_TO;
-    let mut head = request.head_for(body.len(), if copy { body.len() } else { 0 });
+    let mut out = std::mem::take(&mut conn.out);
+    request.write_head(body.len(), &mut out);
     if copy {
-        head.extend_from_slice(body);
+        out.extend_from_slice(body);
     }
     let written = async {
-        conn.io.write_all(&head).await?;
+        conn.io.write_all(&out).await?;
         if !copy {
             conn.io.write_all(body).await?;
         }
         conn.io.flush().await
     };
     written.await.map_err(SendError::Write)?;
+    // Kept for the next request, unless one unusually large body grew it.
+    if out.capacity() <= 2 * COPY_BODY_UP_TO {
+        conn.out = out;
+    }
     let head = loop {
         if !conn.buf.is_empty() {
             match framing::parse_head(&conn.buf).map_err(SendError::Protocol)? {

@@ -36,14 +36,13 @@ impl PreparedRequest {
         &self.uri
     }
 
-    /// The full head for a body of `len` bytes.
-    pub(crate) fn head_for(&self, len: usize, extra_capacity: usize) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.head.len() + 40 + extra_capacity);
+    /// Writes the full head for a body of `len` bytes into `out` (emptied first).
+    pub(crate) fn write_head(&self, len: usize, out: &mut Vec<u8>) {
+        out.clear();
         out.extend_from_slice(&self.head);
         out.extend_from_slice(b"content-length: ");
         out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
         out.extend_from_slice(b"\r\n\r\n");
-        out
     }
 }
 
