@@ -75,9 +75,9 @@ impl Inner {
         plan: &CallPlan<'_>,
         wait_for_slot: bool,
     ) -> Result<Picked, PickError> {
-        let wait_until = plan
-            .deadline
-            .unwrap_or_else(|| Instant::now() + self.default_wait());
+        // Without a deadline, the wait for a slot is bounded from when it starts
+        // (read lazily: most picks never wait, and need no clock read for it).
+        let mut wait_until = plan.deadline;
         let unavailable = |reason, retry_after| {
             PickError::Unavailable(RouterError::NoDeploymentAvailable {
                 model_group: group.to_owned(),
@@ -152,7 +152,8 @@ impl Inner {
             let Some(released) = released else {
                 unreachable!("a full deployment has a slot table entry");
             };
-            if tokio::time::timeout_at(wait_until, released).await.is_err() {
+            let until = *wait_until.get_or_insert_with(|| Instant::now() + self.default_wait());
+            if tokio::time::timeout_at(until, released).await.is_err() {
                 return Err(unavailable(Unavailable::ParallelLimit, None));
             }
         }
