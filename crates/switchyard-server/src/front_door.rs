@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use axum::extract::Request;
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures::future::{BoxFuture, FutureExt};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use switchyard_providers::Endpoint;
@@ -156,8 +156,8 @@ where
     // them (and, below, of a small body) before routing, so that buffer is
     // free to be reused for the next request instead of reallocated.
     drop(parts);
-    let raw = match Limited::new(body, state.max_body_bytes).collect().await {
-        Ok(collected) => detach_small(collected.to_bytes()),
+    let raw = match read_all(Limited::new(body, state.max_body_bytes)).await {
+        Ok(raw) => detach_small(raw),
         Err(error) if error.is::<LengthLimitError>() => {
             return ApiError::payload_too_large(state.max_body_bytes).into_response();
         }
@@ -170,6 +170,34 @@ where
         }
     };
     handlers::routed(state, endpoint, options, raw).await
+}
+
+/// Reads a whole body. Unlike `collect()`, a body that arrives as one frame
+/// (a request small enough to come with its head) is taken as it is, with no
+/// list of buffers allocated around it.
+async fn read_all<B>(body: B) -> Result<Bytes, B::Error>
+where
+    B: http_body::Body<Data = Bytes>,
+{
+    let mut body = std::pin::pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    while let Some(frame) = body.as_mut().frame().await {
+        let Ok(data) = frame?.into_data() else {
+            continue; // trailers
+        };
+        match (&mut joined, first.take()) {
+            (Some(all), _) => all.extend_from_slice(&data),
+            (None, None) => first = Some(data),
+            (None, Some(previous)) => {
+                let mut all = BytesMut::with_capacity(previous.len() + data.len());
+                all.extend_from_slice(&previous);
+                all.extend_from_slice(&data);
+                joined = Some(all);
+            }
+        }
+    }
+    Ok(joined.map(BytesMut::freeze).or(first).unwrap_or_default())
 }
 
 /// A body small enough that copying it costs less than a fresh read buffer.

@@ -296,3 +296,46 @@ async fn other_methods_on_proxied_routes_need_the_key_and_get_a_405() {
     assert_eq!(resp.status(), 404);
     assert_eq!(mock.call_count(), 0);
 }
+
+/// A request body sent chunked, in many frames, through the proxy.
+async fn post_chunked(proxy: &ProxyHarness, parts: Vec<Vec<u8>>) -> (u16, Value) {
+    let frames = futures::stream::iter(parts.into_iter().map(Ok::<_, std::io::Error>));
+    let resp = proxy
+        .client()
+        .post(format!("{}/v1/chat/completions", proxy.url()))
+        .bearer_auth("sk-master-1234")
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(frames))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn a_chunked_body_is_read_whole_and_capped() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&config(&mock)).await.unwrap();
+    let text = serde_json::to_vec(&json!({
+        "model": "gpt-4o",
+        "messages": [{"role": "user", "content": "a prompt sent in pieces"}],
+        "x_custom": [1, 2, 3],
+    }))
+    .unwrap();
+    let parts: Vec<Vec<u8>> = text.chunks(7).map(<[u8]>::to_vec).collect();
+    assert!(parts.len() > 3);
+    let (status, _) = post_chunked(&proxy, parts).await;
+    assert_eq!(status, 200);
+    let sent = mock.calls().pop().expect("the upstream was called").json();
+    assert_eq!(sent["messages"][0]["content"], "a prompt sent in pieces");
+    assert_eq!(sent["x_custom"], json!([1, 2, 3]));
+
+    // Over the cap, however it is split: 413 and no upstream call.
+    let piece = vec![b' '; 1 << 20];
+    let pieces = switchyard_server::DEFAULT_MAX_BODY_BYTES / piece.len() + 1;
+    let (status, body) = post_chunked(&proxy, vec![piece; pieces]).await;
+    assert_eq!(status, 413);
+    assert_openai_error(&body, 413);
+    assert_eq!(mock.call_count(), 1);
+}
