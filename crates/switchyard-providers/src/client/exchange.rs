@@ -213,14 +213,15 @@ pub(crate) async fn exchange(
 
 /// The upstream's `Content-Type`; the usual ones without copying them out.
 fn content_type_value(raw: &[u8]) -> Option<HeaderValue> {
-    const USUAL: [&str; 4] = [
-        "application/json",
-        "text/event-stream",
-        "application/json; charset=utf-8",
-        "text/event-stream; charset=utf-8",
+    // Constants, so the values are checked once at compile time, not per response.
+    const USUAL: [HeaderValue; 4] = [
+        HeaderValue::from_static("application/json"),
+        HeaderValue::from_static("text/event-stream"),
+        HeaderValue::from_static("application/json; charset=utf-8"),
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
     ];
     match USUAL.iter().find(|usual| usual.as_bytes() == raw) {
-        Some(usual) => Some(HeaderValue::from_static(usual)),
+        Some(usual) => Some(usual.clone()),
         None => HeaderValue::from_bytes(raw).ok(),
     }
 }

@@ -9,6 +9,7 @@ pub mod quirks;
 mod stream;
 
 use std::fmt;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -231,12 +232,23 @@ impl Provider for OpenAiCompatible {
             // The bound covers everything before the commit point: connect,
             // headers, and the body (non-stream) or first event (stream). The
             // returned stream itself is not bounded here.
-            match timeout {
-                Some(after) => tokio::time::timeout(after, self.attempt(request))
-                    .await
-                    .unwrap_or_else(|_| Err(timed_out(self.name, after, stream))),
-                None => self.attempt(request).await,
-            }
+            let Some(after) = timeout else {
+                return self.attempt(request).await;
+            };
+            // Raced by hand rather than with `tokio::time::timeout`, which would
+            // move the (large) attempt future twice more before its first poll.
+            let mut attempt = std::pin::pin!(self.attempt(request));
+            let mut deadline = std::pin::pin!(tokio::time::sleep(after));
+            std::future::poll_fn(|cx| {
+                if let Poll::Ready(outcome) = attempt.as_mut().poll(cx) {
+                    return Poll::Ready(outcome);
+                }
+                match deadline.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(timed_out(self.name, after, stream))),
+                    Poll::Pending => Poll::Pending,
+                }
+            })
+            .await
         })
     }
 }
