@@ -23,6 +23,7 @@ mod render;
 mod reply;
 mod server;
 mod shared;
+mod tls;
 
 #[cfg(test)]
 mod hooks_tests;
@@ -40,6 +41,7 @@ pub use recorded::{Completion, RecordedCall};
 pub use reply::Reply;
 
 use shared::Shared;
+use tls::TlsIdentity;
 
 /// A running mock upstream. Dropping it stops the server and closes every
 /// connection.
@@ -47,6 +49,8 @@ use shared::Shared;
 pub struct MockUpstream {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    /// Set when the mock serves HTTPS.
+    tls: Option<TlsIdentity>,
     stop: CancellationToken,
     tracker: TaskTracker,
 }
@@ -57,7 +61,7 @@ impl MockUpstream {
     /// # Panics
     /// If no loopback port can be bound: nothing a test could do about it.
     pub async fn start() -> MockUpstream {
-        Self::start_with(Shared::default()).await
+        Self::start_with(Shared::default(), None).await
     }
 
     /// Like [`start`](Self::start), with a name put in the ids of its
@@ -68,10 +72,20 @@ impl MockUpstream {
     /// # Panics
     /// As [`start`](Self::start).
     pub async fn start_named(name: &str) -> MockUpstream {
-        Self::start_with(Shared::with_name(name)).await
+        Self::start_with(Shared::with_name(name), None).await
     }
 
-    async fn start_with(shared: Shared) -> MockUpstream {
+    /// Like [`start`](Self::start), serving HTTPS with a self-signed
+    /// certificate for `127.0.0.1` and `localhost` ([`cert_pem`](Self::cert_pem)):
+    /// [`url`](Self::url) is then `https://127.0.0.1:PORT/v1`.
+    ///
+    /// # Panics
+    /// As [`start`](Self::start), or if the certificate cannot be made.
+    pub async fn start_tls() -> MockUpstream {
+        Self::start_with(Shared::default(), Some(TlsIdentity::self_signed())).await
+    }
+
+    async fn start_with(shared: Shared, tls: Option<TlsIdentity>) -> MockUpstream {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("mock upstream: bind 127.0.0.1:0");
@@ -83,25 +97,34 @@ impl MockUpstream {
         tracker.spawn(server::accept_loop(
             listener,
             app,
+            tls.clone(),
             stop.clone(),
             tracker.clone(),
         ));
         MockUpstream {
             addr,
             shared,
+            tls,
             stop,
             tracker,
         }
     }
 
-    /// `http://127.0.0.1:PORT/v1`: an OpenAI `api_base`.
+    /// `http://127.0.0.1:PORT/v1` (`https://` for [`start_tls`](Self::start_tls)): an OpenAI `api_base`.
     pub fn url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        format!("{}/v1", self.base_url())
     }
 
-    /// `http://127.0.0.1:PORT`: an Azure `api_base` (or any base without `/v1`).
+    /// `http://127.0.0.1:PORT` (or `https://`): an Azure `api_base` (or any base without `/v1`).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The certificate of a mock started with [`start_tls`](Self::start_tls),
+    /// PEM-encoded: the root a client must trust to reach it.
+    pub fn cert_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|tls| tls.cert_pem.as_str())
     }
 
     /// The bound address.

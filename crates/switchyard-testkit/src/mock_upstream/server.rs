@@ -11,7 +11,9 @@ use http::{HeaderName, HeaderValue, StatusCode, header};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::Service;
@@ -20,6 +22,7 @@ use super::body::ReplyBody;
 use super::recorded::{RecordedCall, azure_deployment};
 use super::render::{Endpoint, RequestView, render};
 use super::shared::{CallGuard, Shared};
+use super::tls::TlsIdentity;
 
 /// Bodies are recorded whole; images and long prompts can be large.
 const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -42,10 +45,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> axum::Router {
 }
 
 /// Accepts until `stop` is cancelled; each connection is a tracked task that
-/// ends with `stop` too.
+/// ends with `stop` too. With `tls`, every connection is HTTPS.
 pub(crate) async fn accept_loop(
     listener: TcpListener,
     app: axum::Router,
+    tls: Option<TlsIdentity>,
     stop: CancellationToken,
     tracker: TaskTracker,
 ) {
@@ -56,7 +60,12 @@ pub(crate) async fn accept_loop(
         };
         match accepted {
             Ok((stream, _)) => {
-                tracker.spawn(serve_connection(stream, app.clone(), stop.child_token()));
+                let _ = stream.set_nodelay(true);
+                let (app, abort) = (app.clone(), stop.child_token());
+                match &tls {
+                    None => tracker.spawn(serve_connection(stream, app, abort)),
+                    Some(tls) => tracker.spawn(serve_tls(tls.acceptor.clone(), stream, app, abort)),
+                };
             }
             Err(e) => {
                 // Out of file descriptors and the like: back off instead of spinning.
@@ -67,8 +76,27 @@ pub(crate) async fn accept_loop(
     }
 }
 
-async fn serve_connection(stream: TcpStream, app: axum::Router, abort: CancellationToken) {
-    let _ = stream.set_nodelay(true);
+async fn serve_tls(
+    acceptor: TlsAcceptor,
+    stream: TcpStream,
+    app: axum::Router,
+    abort: CancellationToken,
+) {
+    let handshake = tokio::select! {
+        handshake = acceptor.accept(stream) => handshake,
+        () = abort.cancelled() => return,
+    };
+    match handshake {
+        Ok(tls) => serve_connection(tls, app, abort).await,
+        // A client that does not trust the certificate gives up here.
+        Err(e) => tracing::debug!(error = %e, "mock upstream: TLS handshake failed"),
+    }
+}
+
+async fn serve_connection<Io>(stream: Io, app: axum::Router, abort: CancellationToken)
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     let for_requests = abort.clone();
     let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
         request
