@@ -6,6 +6,7 @@
 #
 #   bench/instructions.sh            # plain chat completions
 #   bench/instructions.sh stream     # streamed
+#   BENCH_RUST_LOG=info bench/instructions.sh   # with the default log level (one line per request)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -28,7 +29,7 @@ model_list:
     litellm_params: {model: openai/bench-model, api_base: "http://127.0.0.1:$MOCK_PORT/v1", api_key: sk-bench}
 YAML
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-RUST_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" \
+RUST_LOG=${BENCH_RUST_LOG:-warn} valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" \
     target/release/switchyard --config "$WORK/config.yaml" --port "$PORT" --host 127.0.0.1 \
     >/dev/null 2>"$WORK/valgrind.err" &
 PROXY=$!
@@ -45,4 +46,4 @@ callgrind_control -d "$PROXY" >/dev/null
 sleep 1
 REQUESTS=$(grep -oE '^ *[0-9]+ requests' "$WORK/wrk.out" | grep -oE '[0-9]+')
 IR=$(callgrind_annotate "$WORK/cg.out.1" 2>/dev/null | grep -m1 'PROGRAM TOTALS' | grep -oE '^[0-9,]+' | tr -d ,)
-echo "commit $(git rev-parse --short HEAD)$(git diff --quiet || echo -dirty): $REQUESTS requests, $((IR / REQUESTS)) instructions per request"
+echo "commit $(git rev-parse --short HEAD)$(git diff --quiet || echo -dirty), RUST_LOG=${BENCH_RUST_LOG:-warn}: $REQUESTS requests, $((IR / REQUESTS)) instructions per request"

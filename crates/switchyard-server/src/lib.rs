@@ -10,6 +10,8 @@ mod auth;
 mod front_door;
 mod gate;
 mod handlers;
+mod log_format;
+mod log_sink;
 mod logging;
 mod route_headers;
 mod sse;
@@ -25,7 +27,7 @@ use tokio::net::TcpListener;
 
 pub use api_error::ApiError;
 pub use front_door::FrontDoor;
-pub use logging::{LogFormat, init_tracing};
+pub use logging::{LogFormat, flush_logs, init_tracing};
 
 /// Default cap on request bodies: large enough for base64 images in chat.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 * 1024 * 1024;

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use switchyard_router::Router;
 use switchyard_router::config::{Loaded, load_file};
 use switchyard_router::pricing::PriceTable;
-use switchyard_server::{AppState, LogFormat, init_tracing, serve};
+use switchyard_server::{AppState, LogFormat, flush_logs, init_tracing, serve};
 use tracing::{error, info, warn};
 
 /// mimalloc instead of the system allocator: the proxy allocates and frees
@@ -71,7 +71,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let code = start(Cli::parse());
+    // Log lines are written in batches: the last ones go out before the exit.
+    flush_logs();
+    code
+}
+
+fn start(cli: Cli) -> ExitCode {
     let Some(config_path) = cli.config.clone() else {
         eprintln!("error: --config FILE is required");
         return ExitCode::from(2);

@@ -183,6 +183,60 @@ fn the_readme_run_command_serves_the_quickstart_config_offline() {
     );
 }
 
+#[test]
+fn request_lines_reach_a_piped_stderr_soon_without_colour_codes() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = switchyard()
+        .arg("--config")
+        .arg(repo_path("config/quickstart.yaml"))
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while ureq_like_post(port, r#"{"model":"gpt-4o","messages":[]}"#).is_err() {
+        assert!(Instant::now() < deadline, "proxy did not answer");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Lines are written in batches, but the proxy keeps running here: the
+    // request's line must arrive on its own, well within a second.
+    let answered = Instant::now();
+    let request_line = loop {
+        let line = lines_rx
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the request line reached stderr while the proxy ran");
+        assert!(
+            !line.contains('\x1b'),
+            "no colour codes in a pipe: {line:?}"
+        );
+        if line.contains("path=/v1/chat/completions") {
+            break line;
+        }
+    };
+    assert!(answered.elapsed() < Duration::from_secs(2));
+    assert!(request_line.contains(" INFO "), "{request_line}");
+    assert!(request_line.contains("status=200"), "{request_line}");
+    assert!(
+        request_line.contains("model_group=gpt-4o"),
+        "{request_line}"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// A blocking HTTP/1.1 POST with the quickstart's master key, enough for this test.
 fn ureq_like_post(port: u16, body: &str) -> std::io::Result<String> {
     use std::io::{Read, Write};
