@@ -38,9 +38,14 @@ impl FallbackSettings {
         let (rs, ls) = (&cfg.router_settings, &cfg.litellm_settings);
         let mut generic = merge(&rs.fallbacks, &ls.fallbacks);
         let star = generic.remove("*");
-        let default = star
-            .or_else(|| (!rs.default_fallbacks.is_empty()).then(|| rs.default_fallbacks.clone()))
-            .unwrap_or_else(|| ls.default_fallbacks.clone());
+        // LiteLLM appends `default_fallbacks` as one more `*` entry, and the
+        // last `*` entry wins.
+        let default = [&rs.default_fallbacks, &ls.default_fallbacks]
+            .into_iter()
+            .find(|d| !d.is_empty())
+            .cloned()
+            .or(star)
+            .unwrap_or_default();
         Self {
             generic,
             context_window: merge(&rs.context_window_fallbacks, &ls.context_window_fallbacks),
@@ -53,57 +58,92 @@ impl FallbackSettings {
     /// Whether a context-window error in `group` has a dedicated fallback
     /// (then it is not retried in the group).
     pub(crate) fn has_context_window(&self, group: &str) -> bool {
-        self.context_window
-            .get(group)
-            .is_some_and(|t| !t.is_empty())
+        chain_for(&self.context_window, &[], &[group]).is_some_and(|t| !t.is_empty())
     }
 
-    /// Whether a content-policy error in `group` has a dedicated fallback.
+    /// Whether a content-policy error in `group` has somewhere to go: its
+    /// dedicated fallback, or, with no content-policy table at all, the
+    /// default fallbacks (a 200 stopped by the content filter is turned into
+    /// an error only then, as in LiteLLM).
     pub(crate) fn has_content_policy(&self, group: &str) -> bool {
-        self.content_policy
-            .get(group)
-            .is_some_and(|t| !t.is_empty())
+        match configured(&self.content_policy) {
+            Some(table) => chain_for(table, &[], &[group]).is_some_and(|t| !t.is_empty()),
+            None => !self.default.is_empty(),
+        }
     }
 
-    /// The groups to try, in order, after `group` failed with `kind`.
+    /// The groups to try, in order, after `failed` fell over with `kind` on
+    /// the way to serving a request for `original`, as LiteLLM 1.106 picks
+    /// them:
+    /// - a context-window or content-policy error uses its dedicated table
+    ///   when one is configured at all (the request's, else the config's), and
+    ///   then nothing else, even when that table has no entry for the group;
+    ///   without one it takes the generic path, like any other error;
+    /// - the generic table's own entry for `failed`, else the entry for
+    ///   `original` (a fallback group that fails resumes the original
+    ///   group's chain), else the `*` entry or `default_fallbacks`.
+    ///
+    /// Every error class falls back, a malformed request included: LiteLLM
+    /// excludes none, and another provider may accept what this one refused.
     pub(crate) fn targets<'a>(
         &'a self,
-        group: &str,
+        failed: &str,
+        original: &str,
         kind: ErrorKind,
         request: &'a RequestFallbacks,
-    ) -> Vec<&'a str> {
+    ) -> &'a [String] {
+        let lookup = [failed, original];
         let dedicated = match kind {
-            ErrorKind::ContextWindowExceeded => request
-                .context_window
-                .as_ref()
-                .or(self.context_window.get(group)),
-            ErrorKind::ContentPolicyViolation => request
-                .content_policy
-                .as_ref()
-                .or(self.content_policy.get(group)),
+            ErrorKind::ContextWindowExceeded => {
+                request.context_window.as_deref().map(Some).or_else(|| {
+                    configured(&self.context_window).map(|t| chain_for(t, &[], &lookup))
+                })
+            }
+            ErrorKind::ContentPolicyViolation => {
+                request.content_policy.as_deref().map(Some).or_else(|| {
+                    configured(&self.content_policy).map(|t| chain_for(t, &[], &lookup))
+                })
+            }
             _ => None,
         };
-        if let Some(targets) = dedicated.filter(|t| !t.is_empty()) {
-            return targets.iter().map(String::as_str).collect();
-        }
-        if !triggers_generic_fallbacks(kind) {
-            return Vec::new();
+        if let Some(chain) = dedicated {
+            return chain.unwrap_or_default();
         }
         if let Some(targets) = &request.generic {
-            return targets.iter().map(String::as_str).collect();
+            return targets;
         }
-        self.generic
-            .get(group)
-            .unwrap_or(&self.default)
-            .iter()
-            .map(String::as_str)
-            .collect()
+        chain_for(&self.generic, &self.default, &lookup).unwrap_or_default()
     }
 }
 
-/// A malformed request fails the same everywhere: LiteLLM does not fall back on a plain 400.
-pub(crate) fn triggers_generic_fallbacks(kind: ErrorKind) -> bool {
-    !matches!(kind, ErrorKind::BadRequest | ErrorKind::UnprocessableEntity)
+/// A table that has any entry (LiteLLM's `None` versus a configured list).
+fn configured(table: &HashMap<String, Vec<String>>) -> Option<&HashMap<String, Vec<String>>> {
+    (!table.is_empty()).then_some(table)
+}
+
+/// The first of `lookup` with an entry of its own in `table`, else the `*`
+/// entry, else `default`; `None` when there is nothing at all.
+fn chain_for<'a>(
+    table: &'a HashMap<String, Vec<String>>,
+    default: &'a [String],
+    lookup: &[&str],
+) -> Option<&'a [String]> {
+    lookup
+        .iter()
+        .find_map(|group| table.get(*group))
+        .or_else(|| table.get("*"))
+        .map(Vec::as_slice)
+        .or_else(|| (!default.is_empty()).then_some(default))
+}
+
+/// Whether a spent `order` tier moves on to the group's next tier: not for
+/// the errors with fallbacks of their own (LiteLLM skips order fallbacks for
+/// them).
+pub(crate) fn moves_to_next_tier(kind: ErrorKind) -> bool {
+    !matches!(
+        kind,
+        ErrorKind::ContextWindowExceeded | ErrorKind::ContentPolicyViolation
+    )
 }
 
 /// Fallbacks a request names for itself.
@@ -181,27 +221,58 @@ mod tests {
     fn each_error_class_finds_its_targets() {
         let s = settings();
         let none = RequestFallbacks::default();
-        assert_eq!(s.targets("a", ErrorKind::InternalServer, &none), ["b", "c"]);
+        let t = |failed, kind| s.targets(failed, failed, kind, &none).to_vec();
+        assert_eq!(t("a", ErrorKind::InternalServer), ["b", "c"]);
         assert_eq!(
-            s.targets("a", ErrorKind::ContextWindowExceeded, &none),
-            ["a-large"]
+            t("a", ErrorKind::BadRequest),
+            ["b", "c"],
+            "a plain 400 falls back too"
         );
-        assert_eq!(
-            s.targets("a", ErrorKind::ContentPolicyViolation, &none),
-            ["a-lenient"]
+        assert_eq!(t("a", ErrorKind::UnprocessableEntity), ["b", "c"]);
+        assert_eq!(t("a", ErrorKind::ContextWindowExceeded), ["a-large"]);
+        assert_eq!(t("a", ErrorKind::ContentPolicyViolation), ["a-lenient"]);
+        assert_eq!(t("other", ErrorKind::RateLimit), ["z"], "the * entry");
+        assert!(
+            t("other", ErrorKind::ContextWindowExceeded).is_empty(),
+            "a context-window table that names other groups only: no fallback at all"
         );
-        assert_eq!(
-            s.targets("other", ErrorKind::RateLimit, &none),
-            ["z"],
-            "the * entry"
-        );
-        assert_eq!(
-            s.targets("other", ErrorKind::ContextWindowExceeded, &none),
-            ["z"],
-            "no dedicated entry: generic"
-        );
-        assert!(s.targets("a", ErrorKind::BadRequest, &none).is_empty());
         assert_eq!(s.max_fallbacks, DEFAULT_MAX_FALLBACKS);
+    }
+
+    #[test]
+    fn without_a_dedicated_table_context_errors_take_the_generic_chain() {
+        let mut cfg = Config::default();
+        cfg.router_settings.fallbacks = vec![("a".into(), vec!["b".into()])];
+        let s = FallbackSettings::from_config(&cfg);
+        let none = RequestFallbacks::default();
+        assert_eq!(
+            s.targets("a", "a", ErrorKind::ContextWindowExceeded, &none),
+            ["b"]
+        );
+        assert_eq!(
+            s.targets("a", "a", ErrorKind::ContentPolicyViolation, &none),
+            ["b"]
+        );
+    }
+
+    #[test]
+    fn a_failed_fallback_target_resumes_the_original_chain_unless_it_has_its_own() {
+        let mut cfg = Config::default();
+        cfg.router_settings.fallbacks = vec![
+            ("a".into(), vec!["b".into(), "c".into()]),
+            ("c".into(), vec!["c2".into()]),
+        ];
+        cfg.router_settings.default_fallbacks = vec!["d".into()];
+        let s = FallbackSettings::from_config(&cfg);
+        let none = RequestFallbacks::default();
+        let t = |failed, original| s.targets(failed, original, ErrorKind::InternalServer, &none);
+        assert_eq!(
+            t("b", "a"),
+            ["b", "c"],
+            "b has no entry: a's chain, not the default"
+        );
+        assert_eq!(t("c", "a"), ["c2"], "c's own entry wins");
+        assert_eq!(t("x", "y"), ["d"], "neither has an entry: the default");
     }
 
     #[test]
@@ -212,23 +283,31 @@ mod tests {
         )
         .unwrap();
         let r = RequestFallbacks::from_body(&body, "a");
-        assert_eq!(s.targets("a", ErrorKind::InternalServer, &r), ["x", "y"]);
+        assert_eq!(
+            s.targets("a", "a", ErrorKind::InternalServer, &r),
+            ["x", "y"]
+        );
         let body =
             RequestBody::from_slice(br#"{"fallbacks":[{"a":["q"]}],"disable_fallbacks":true}"#)
                 .unwrap();
         let r = RequestFallbacks::from_body(&body, "a");
         assert!(r.disabled);
-        assert_eq!(s.targets("a", ErrorKind::Timeout, &r), ["q"]);
+        assert_eq!(s.targets("a", "a", ErrorKind::Timeout, &r), ["q"]);
     }
 
     #[test]
-    fn default_fallbacks_apply_without_a_star_entry() {
+    fn default_fallbacks_apply_without_a_star_entry_and_win_over_one() {
         let mut cfg = Config::default();
         cfg.router_settings.default_fallbacks = vec!["d".into()];
         let s = FallbackSettings::from_config(&cfg);
+        let none = RequestFallbacks::default();
+        assert_eq!(s.targets("any", "any", ErrorKind::Timeout, &none), ["d"]);
+        cfg.router_settings.fallbacks = vec![("*".into(), vec!["star".into()])];
+        let s = FallbackSettings::from_config(&cfg);
         assert_eq!(
-            s.targets("any", ErrorKind::Timeout, &RequestFallbacks::default()),
-            ["d"]
+            s.targets("any", "any", ErrorKind::Timeout, &none),
+            ["d"],
+            "LiteLLM appends default_fallbacks as the last `*` entry"
         );
     }
 }

@@ -451,6 +451,8 @@ impl Router {
             response,
             guard,
             retries,
+            fallbacks,
+            ..
         } = success;
         let body = match response {
             ProviderResponse::Complete(bytes) => ProviderResponse::Complete(bytes),
@@ -468,7 +470,7 @@ impl Router {
             body,
             failed_attempts: trail.attempts,
             retries,
-            fallbacks: trail.fallbacks,
+            fallbacks,
         })
     }
 }

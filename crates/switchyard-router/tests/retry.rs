@@ -174,7 +174,9 @@ router_settings:
         .map(|a| a.deployment_id.as_str())
         .collect();
     assert_eq!(tried, ["a1", "a1", "a1", "b1", "b1", "b1"]);
-    assert_eq!(answer.fallbacks, 2);
+    // b failed and went on with a's chain to c: as in LiteLLM, the answer
+    // reports the outermost level's hops (a → b), not the depth reached.
+    assert_eq!(answer.fallbacks, 1);
     assert_eq!(answer.retries, 0);
 
     // The request may switch fallbacks off.

@@ -21,7 +21,14 @@
 //!   in order, each through `async_function_with_fallbacks` (its own retries and its own
 //!   fallbacks, depth + 1); `AttemptedFallbackTargets` skips a target already attempted
 //!   in this request (the failed group is recorded first), so loops terminate and each
-//!   target is tried at most once. Success sets `x-litellm-attempted-fallbacks` to the depth.
+//!   target is tried at most once. Success sets `x-litellm-attempted-fallbacks` to the
+//!   depth, each level on the way out, so the outermost level's count is what the client
+//!   sees.
+//! - `fallback_lookup_groups` + `get_fallback_model_group_for_lookup_groups`: a fallback
+//!   target that fails looks up its own entry first, then the *original* group's, and the
+//!   `"*"` entry only when neither has one; so a chain `a: [b, c]` goes on to `c` when `b`
+//!   fails, even with `default_fallbacks` set.
+//! - No error class is excluded from the generic fallbacks: a plain 400 or a 422 falls back.
 //! - `should_retry_this_error`: a ContextWindowExceeded / ContentPolicyViolation error is
 //!   not retried when its dedicated fallbacks exist (and a 400 is never retried anyway).
 //! - `_should_raise_content_policy_error`: a 200 whose first choice has
@@ -367,6 +374,69 @@ async fn disable_fallbacks_in_the_body() {
     assert_eq!((a.call_count(), b.call_count()), (1, 0));
     assert!(a.calls()[0].json().get("disable_fallbacks").is_none());
     assert_eq!(answer.header("x-litellm-attempted-fallbacks"), "0");
+}
+
+#[tokio::test]
+async fn a_failed_fallback_target_goes_on_with_the_original_chain_before_the_default() {
+    let bad = MockUpstream::start().await;
+    bad.set_default(failing(503));
+    let chain = MockUpstream::start().await;
+    chain.set_default(failing(500));
+    let c = MockUpstream::start_named("c").await;
+    let fallback_default = MockUpstream::start().await;
+    let proxy = start(&config(
+        &[
+            dep("g-chain", "chain1", &chain, ""),
+            dep("g-bad", "bad1", &bad, ""),
+            dep("g-c", "c1", &c, ""),
+            dep("g-default", "def1", &fallback_default, ""),
+        ],
+        "router_settings:\n  num_retries: 1\n  fallbacks: [{g-chain: [g-bad, g-c]}]\n  default_fallbacks: [g-default]\n",
+    ))
+    .await;
+
+    let answer = chat(&proxy, hello("g-chain")).await;
+
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["id"], "chatcmpl-mock-c-1", "g-c answers");
+    assert_eq!(
+        (chain.call_count(), bad.call_count(), c.call_count()),
+        (2, 2, 1)
+    );
+    assert_eq!(
+        fallback_default.call_count(),
+        0,
+        "the default is never reached"
+    );
+    assert_eq!(
+        answer.retries_fallbacks(),
+        ("0".to_owned(), "1".to_owned()),
+        "LiteLLM reports the outermost hop count"
+    );
+}
+
+#[tokio::test]
+async fn a_plain_400_and_a_422_fall_back_too() {
+    for status in [400, 422] {
+        let a = MockUpstream::start().await;
+        a.set_default(Reply::error(
+            status,
+            "Invalid value for 'temperature': must be between 0 and 2.",
+        ));
+        let b = MockUpstream::start_named("b").await;
+        let proxy = start(&config(
+            &[dep("gpt-a", "a1", &a, ""), dep("gpt-b", "b1", &b, "")],
+            "router_settings:\n  num_retries: 1\n  fallbacks: [{gpt-a: [gpt-b]}]\n",
+        ))
+        .await;
+
+        let answer = chat(&proxy, hello("gpt-a")).await;
+
+        assert_eq!(answer.status, 200, "{status}: {}", answer.text);
+        assert_eq!(answer.body["id"], "chatcmpl-mock-b-1");
+        assert_eq!(a.call_count(), 1, "{status} is not retried, but falls back");
+        assert_eq!(answer.retries_fallbacks(), ("0".to_owned(), "1".to_owned()));
+    }
 }
 
 /// Groups `g0..g{n-1}` on one failing mock, one deployment each (`d0`...), no retries,

@@ -1,8 +1,10 @@
 //! The one place calls are retried and fall back.
 //!
 //! A request runs through a chain of model groups: its own group first, then
-//! fallback groups, depth first (each target with its own retries and its own
-//! fallbacks, each group at most once, at most `max_fallbacks` hops). Inside a
+//! fallback groups, depth first as LiteLLM walks them (each target with its
+//! own retries; a failed target goes on with its own chain, else the rest of
+//! the original group's; each group at most once, at most `max_fallbacks`
+//! hops). Inside a
 //! group, deployments are tried by `order` tier (lowest first); inside a tier,
 //! a failed attempt is retried on a fresh pick while the error class earns
 //! retries, immediately when another healthy deployment exists, else after a
@@ -57,16 +59,20 @@ pub(crate) struct Success {
     pub(crate) guard: CallGuard,
     /// Retries made in the group that answered.
     pub(crate) retries: u32,
+    /// `order` tiers the answering group moved past.
+    tier_hops: u32,
+    /// Fallback hops, as the answer reports them (see [`run_group_chain`]).
+    pub(crate) fallbacks: u32,
 }
 
 /// Everything tried so far, for the final error and the route header.
 #[derive(Debug, Default)]
 pub(crate) struct Trail {
     pub(crate) attempts: Vec<Attempt>,
+    /// Every fallback hop taken (tiers included), for the final error.
     pub(crate) fallbacks: u32,
-    /// Groups that failed: a fallback never goes back to one. (A group on the
-    /// fallback stack has failed already, so this is every group entered.)
-    failed_groups: Vec<String>,
+    /// Groups entered: a fallback never goes back to one.
+    tried_groups: Vec<String>,
 }
 
 /// Why a group gave up.
@@ -95,7 +101,7 @@ pub(crate) async fn execute(
     plan: &CallPlan<'_>,
 ) -> Result<(Success, Trail), RouterError> {
     let mut trail = Trail::default();
-    match run_group_chain(inner, group, plan, &mut trail).await {
+    match run_group_chain(inner, group, group, 0, plan, &mut trail).await {
         Ok(success) => Ok((success, trail)),
         Err(GroupFailure::Unavailable(e)) if trail.attempts.is_empty() => Err(e),
         // Every attempt is named; the status is the first group's (see `RouterError::Upstream`).
@@ -106,46 +112,60 @@ pub(crate) async fn execute(
     }
 }
 
+/// Tries `group`, then its fallbacks, as LiteLLM 1.106 walks them: when a
+/// fallback target fails too, it goes on with the target's own chain, else
+/// with what is left of the original group's chain (see
+/// [`FallbackSettings::targets`](crate::fallback::FallbackSettings::targets));
+/// each group is tried at most once per request. `depth` is the hops taken
+/// to get here; a level at `max_fallbacks` tries nothing further.
+///
+/// The hop count an answer reports is the one of the outermost level: a
+/// level that got its answer from a deeper one states its own count (so
+/// `gA → gB`, where gB's failure led on to gC, reports 1, as LiteLLM does).
 fn run_group_chain<'a>(
     inner: &'a Inner,
     group: &'a str,
+    original: &'a str,
+    depth: u32,
     plan: &'a CallPlan<'_>,
     trail: &'a mut Trail,
 ) -> BoxFuture<'a, Result<Success, GroupFailure>> {
     Box::pin(async move {
-        let failure = match run_group(inner, group, plan, trail).await {
-            Ok(success) => return Ok(success),
-            Err(failure) => failure,
+        trail.tried_groups.push(group.to_owned());
+        let (failure, tier_hops) = match run_group(inner, group, depth, plan, trail).await {
+            Ok(mut success) => {
+                success.fallbacks = depth + success.tier_hops;
+                return Ok(success);
+            }
+            Err(failed) => failed,
         };
-        trail.failed_groups.push(group.to_owned());
-        if plan.fallbacks.disabled {
+        let mut hops = depth + tier_hops;
+        if plan.fallbacks.disabled || hops >= inner.fallbacks.max_fallbacks {
             return Err(failure);
         }
-        let targets: Vec<String> = inner
+        let targets = inner
             .fallbacks
-            .targets(group, failure.kind(), &plan.fallbacks)
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
+            .targets(group, original, failure.kind(), &plan.fallbacks);
         for target in targets {
-            if trail.fallbacks >= inner.fallbacks.max_fallbacks || deadline_passed(plan.deadline) {
+            // `max_fallbacks` bounds the hops of the whole request (LiteLLM
+            // checks it per nesting level only, so a flat chain can go past it).
+            if deadline_passed(plan.deadline) || trail.fallbacks >= inner.fallbacks.max_fallbacks {
                 break;
             }
-            if trail.failed_groups.contains(&target) {
-                continue;
-            }
-            let Some(target) = inner.resolve_group(&target) else {
+            let Some(target) = inner.resolve_group(target) else {
                 tracing::warn!(model_group = group, fallback = %target, "fallback names an unknown model group");
                 continue;
             };
+            if trail.tried_groups.iter().any(|tried| tried == target) {
+                continue;
+            }
+            hops += 1;
             trail.fallbacks += 1;
-            debug!(
-                from = group,
-                to = target,
-                hop = trail.fallbacks,
-                "falling back"
-            );
-            if let Ok(success) = run_group_chain(inner, target, plan, trail).await {
+            debug!(from = group, to = target, hop = hops, "falling back");
+            if let Ok(mut success) =
+                run_group_chain(inner, target, original, hops, plan, trail).await
+            {
+                success.fallbacks = hops;
                 return Ok(success);
             }
         }
@@ -154,12 +174,16 @@ fn run_group_chain<'a>(
 }
 
 /// Tries one group: order tiers lowest first, retries within a tier.
+///
+/// Moving to a higher tier is a fallback hop (`depth` counts those already
+/// taken); a failure reports the tier hops it took.
 async fn run_group(
     inner: &Inner,
     group: &str,
+    depth: u32,
     plan: &CallPlan<'_>,
     trail: &mut Trail,
-) -> Result<Success, GroupFailure> {
+) -> Result<Success, (GroupFailure, u32)> {
     let deployments = inner
         .groups
         .get(group)
@@ -167,6 +191,7 @@ async fn run_group(
         .unwrap_or_default();
     let mut spent_tiers: Vec<Option<u32>> = Vec::new();
     let mut retries_in_tier = 0u32;
+    let mut tier_hops = 0u32;
     let mut last_error: Option<ProviderError> = None;
     loop {
         let picked = match plan.facts.priority {
@@ -187,13 +212,14 @@ async fn run_group(
                     model_group: group.to_owned(),
                     error: error.clone(),
                 });
-                return Err(GroupFailure::Upstream(error));
+                return Err((GroupFailure::Upstream(error), tier_hops));
             }
             Err(PickError::Unavailable(unavailable)) => {
-                return Err(match last_error {
+                let failure = match last_error {
                     Some(e) => GroupFailure::Upstream(e),
                     None => GroupFailure::Unavailable(unavailable),
-                });
+                };
+                return Err((failure, tier_hops));
             }
         };
         let deployment = picked.deployment;
@@ -237,6 +263,8 @@ async fn run_group(
                     response,
                     guard,
                     retries: retries_in_tier,
+                    tier_hops,
+                    fallbacks: 0,
                 });
             }
             Err(error) => error,
@@ -266,7 +294,7 @@ async fn run_group(
         });
 
         if deadline_passed(plan.deadline) {
-            return Err(GroupFailure::Upstream(error));
+            return Err((GroupFailure::Upstream(error), tier_hops));
         }
         let allowed = if should_retry(inner, group, &error, deployments.len()) {
             let requested = plan.num_retries.or(deployment.num_retries);
@@ -292,7 +320,7 @@ async fn run_group(
             if !sleep.is_zero() {
                 if plan.deadline.is_some_and(|d| Instant::now() + sleep >= d) {
                     // Sleeping would outlive the request: give up now rather than time out asleep.
-                    return Err(GroupFailure::Upstream(error));
+                    return Err((GroupFailure::Upstream(error), tier_hops));
                 }
                 debug!(
                     model_group = group,
@@ -309,16 +337,17 @@ async fn run_group(
         let more_tiers = deployments
             .iter()
             .any(|d| d.order != tier && !spent_tiers.contains(&d.order));
-        let hops_left = trail.fallbacks < inner.fallbacks.max_fallbacks;
-        if more_tiers && hops_left && crate::fallback::triggers_generic_fallbacks(error.kind) {
+        let hops_left = depth + tier_hops < inner.fallbacks.max_fallbacks;
+        if more_tiers && hops_left && crate::fallback::moves_to_next_tier(error.kind) {
             // Counted as a fallback hop, as the response header reports it.
+            tier_hops += 1;
             trail.fallbacks += 1;
             spent_tiers.push(tier);
             retries_in_tier = 0;
             last_error = Some(error);
             continue;
         }
-        return Err(GroupFailure::Upstream(error));
+        return Err((GroupFailure::Upstream(error), tier_hops));
     }
 }
 
