@@ -7,8 +7,9 @@ use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 use switchyard_providers::{Endpoint, ProviderResponse};
 
-use switchyard_router::{CallOptions, RoutedResponse};
-use switchyard_types::{ModelList, RequestBody};
+use futures::StreamExt;
+use switchyard_router::{CallOptions, Deployment, RoutedResponse};
+use switchyard_types::{EventRestamper, ModelList, RequestBody, restamp_model};
 
 use crate::AppState;
 use crate::answer_headers::AnswerKind;
@@ -32,8 +33,10 @@ pub(crate) async fn routed(
         Ok(body) => body,
         Err(e) => return ApiError::bad_request(e.to_string(), None).into_response(),
     };
+    // What the answer's `model` becomes: the name as the client wrote it.
+    let requested_model = body.get_bytes("model");
     match state.router.call_with(endpoint, body, options).await {
-        Ok(answer) => answer_response(&state, answer),
+        Ok(answer) => answer_response(&state, answer, requested_model),
         Err(error) => {
             let mut headers = HeaderMap::new();
             route_headers::insert_failure(&mut headers, &error, state.answer_headers.strategy());
@@ -64,7 +67,11 @@ pub(crate) fn call_options(headers: &HeaderMap) -> Result<CallOptions, ApiError>
     })
 }
 
-fn answer_response(state: &AppState, answer: RoutedResponse) -> Response {
+fn answer_response(
+    state: &AppState,
+    answer: RoutedResponse,
+    requested_model: Option<Bytes>,
+) -> Response {
     let RoutedResponse {
         deployment,
         body,
@@ -72,12 +79,30 @@ fn answer_response(state: &AppState, answer: RoutedResponse) -> Response {
         retries,
         fallbacks,
     } = answer;
+    let stamp = response_model(requested_model, &deployment, fallbacks, &body);
     let (body, kind) = match body {
-        ProviderResponse::Complete(bytes) => (Body::from(bytes), AnswerKind::Json),
-        ProviderResponse::Stream(events) => (
-            Body::from_stream(SseOut::new(events)),
-            AnswerKind::EventStream,
-        ),
+        ProviderResponse::Complete(bytes) => {
+            let bytes = match stamp {
+                Some(model) => restamp_model(&bytes, &model).map_or(bytes, Bytes::from),
+                None => bytes,
+            };
+            (Body::from(bytes), AnswerKind::Json)
+        }
+        ProviderResponse::Stream(events) => {
+            let events = match stamp {
+                Some(model) => {
+                    let mut restamper = EventRestamper::new(model);
+                    events
+                        .map(move |batch| batch.map(|b| restamper.restamp(&b).unwrap_or(b)))
+                        .boxed()
+                }
+                None => events,
+            };
+            (
+                Body::from_stream(SseOut::new(events)),
+                AnswerKind::EventStream,
+            )
+        }
     };
     let mut response = Response::new(body);
     *response.headers_mut() =
@@ -89,6 +114,24 @@ fn answer_response(state: &AppState, answer: RoutedResponse) -> Response {
         response.extensions_mut().insert(RouteInfo { deployment });
     }
     response
+}
+
+/// The `model` the answer shows (a JSON string literal), as LiteLLM's proxy
+/// sets it: the name the client asked for; after a fallback, the upstream's
+/// own value in a complete answer and the serving group's name in a stream.
+fn response_model(
+    requested: Option<Bytes>,
+    deployment: &Deployment,
+    fallbacks: u32,
+    body: &ProviderResponse,
+) -> Option<Bytes> {
+    match (fallbacks, body) {
+        (0, _) => requested.filter(|raw| raw.first() == Some(&b'"')),
+        (_, ProviderResponse::Complete(_)) => None,
+        (_, ProviderResponse::Stream(_)) => serde_json::to_vec(&deployment.model_group)
+            .ok()
+            .map(Bytes::from),
+    }
 }
 
 /// `GET /v1/models`.

@@ -422,3 +422,102 @@ router_settings:
         r#"{"messages":[{"role":"user","content":"hi"}],"model":"gpt-4o-2024-08-06","temperature":0.9,"x\"odd":[1.50],"seed":7,"top_p":0.5}"#
     );
 }
+
+/// LiteLLM's proxy answers with the model name the client asked for
+/// (`_override_openai_response_model`, `_restamp_streaming_chunk_model`), not
+/// the upstream's; after a fallback, a complete answer keeps the upstream's
+/// value and a stream names the group that served it.
+#[tokio::test]
+async fn answers_name_the_model_the_client_asked_for() {
+    let mock = MockUpstream::start().await;
+    let mut yaml = openai_config(&mock);
+    yaml.push_str("router_settings:\n  model_group_alias: {gpt4: gpt-4o}\n");
+    let proxy = ProxyHarness::start(&yaml).await.unwrap();
+    let hi = json!([{"role": "user", "content": "hi"}]);
+
+    for asked in ["gpt-4o", "gpt4"] {
+        let body: Value = post(
+            &proxy,
+            "/v1/chat/completions",
+            json!({"model": asked, "messages": hi}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(body["model"], asked, "{body}");
+
+        let text = post(
+            &proxy,
+            "/v1/chat/completions",
+            json!({"model": asked, "messages": hi, "stream": true}),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+        let chunks: Vec<Value> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .filter(|d| *d != "[DONE]")
+            .map(|d| serde_json::from_str(d).unwrap())
+            .collect();
+        assert!(chunks.len() > 1, "{text}");
+        assert!(chunks.iter().all(|c| c["model"] == asked), "{text}");
+    }
+    // The upstream itself was asked for, and answered with, the deployment's model.
+    assert!(
+        mock.calls()
+            .iter()
+            .all(|c| c.json()["model"] == "gpt-4o-2024-08-06")
+    );
+
+    let body: Value = post(
+        &proxy,
+        "/v1/embeddings",
+        json!({"model": "text-embedding-3-small", "input": "hi"}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(body["model"], "text-embedding-3-small");
+}
+
+#[tokio::test]
+async fn after_a_fallback_the_answer_keeps_the_upstream_model_and_a_stream_names_the_group() {
+    let failing = MockUpstream::start().await;
+    failing.set_default(Reply::error(500, "down"));
+    let fine = MockUpstream::start().await;
+    let yaml = format!(
+        "model_list:\n  - model_name: primary\n    litellm_params: {{model: openai/gpt-4o, api_base: {}, api_key: k}}\n  - model_name: backup\n    litellm_params: {{model: openai/gpt-4o-mini-2024-07-18, api_base: {}, api_key: k}}\nrouter_settings:\n  num_retries: 0\n  fallbacks: [{{primary: [backup]}}]\n",
+        failing.url(),
+        fine.url()
+    );
+    let proxy = ProxyHarness::start(&yaml).await.unwrap();
+    let hi = json!([{"role": "user", "content": "hi"}]);
+
+    let body: Value = post(
+        &proxy,
+        "/v1/chat/completions",
+        json!({"model": "primary", "messages": hi}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(body["model"], "gpt-4o-mini-2024-07-18", "{body}");
+
+    let text = post(
+        &proxy,
+        "/v1/chat/completions",
+        json!({"model": "primary", "messages": hi, "stream": true}),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let first = text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+    let first: Value = serde_json::from_str(first).unwrap();
+    assert_eq!(first["model"], "backup", "{text}");
+}

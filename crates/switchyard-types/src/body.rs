@@ -138,6 +138,16 @@ impl RequestBody {
             .map(|(_, v)| &**v)
     }
 
+    /// The raw JSON text of a top-level field as shared bytes (no copy when
+    /// the body was read with [`from_bytes`](Self::from_bytes)), to keep
+    /// after the body is handed on.
+    pub fn get_bytes(&self, key: &str) -> Option<Bytes> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_bytes().clone())
+    }
+
     /// Whether a top-level field is present (even as `null`).
     pub fn contains(&self, key: &str) -> bool {
         self.get(key).is_some()

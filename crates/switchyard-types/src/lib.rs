@@ -10,6 +10,7 @@ mod embeddings;
 mod error;
 mod images;
 mod models;
+mod response_model;
 mod usage;
 
 pub use body::{BodyError, RequestBody};
@@ -21,4 +22,5 @@ pub use embeddings::{Embedding, EmbeddingResponse};
 pub use error::{ErrorBody, ErrorDetail};
 pub use images::{ImageData, ImageResponse};
 pub use models::{ModelCard, ModelList};
+pub use response_model::{EventRestamper, restamp_model};
 pub use usage::Usage;
