@@ -77,25 +77,30 @@ impl ErrorKind {
         }
     }
 
-    /// OpenAI's `type` string for the error body.
+    /// The `error.type` LiteLLM's proxy answers with: the type its
+    /// exception carries (`throttling_error` for a rate limit,
+    /// `internal_server_error` for a 500), else the one its status stands for
+    /// (`authentication_error` 401, `permission_error` 403, otherwise
+    /// `invalid_request_error` below 500 and `internal_server_error` from 500;
+    /// `openai_error_type` in LiteLLM's proxy).
     pub fn openai_type(self) -> &'static str {
         match self {
+            ErrorKind::RateLimit => "throttling_error",
+            ErrorKind::Authentication => "authentication_error",
+            ErrorKind::PermissionDenied => "permission_error",
             ErrorKind::BadRequest
             | ErrorKind::ContextWindowExceeded
             | ErrorKind::ContentPolicyViolation
             | ErrorKind::NotFound
             | ErrorKind::UnprocessableEntity
-            | ErrorKind::Conflict => "invalid_request_error",
-            ErrorKind::Authentication => "authentication_error",
-            ErrorKind::PaymentRequired => "insufficient_quota",
-            ErrorKind::PermissionDenied => "permission_error",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::RateLimit => "rate_limit_error",
+            | ErrorKind::Conflict
+            | ErrorKind::PaymentRequired
+            | ErrorKind::Timeout => "invalid_request_error",
             ErrorKind::InternalServer
             | ErrorKind::ServiceUnavailable
             | ErrorKind::ApiConnection
             | ErrorKind::StreamInterrupted
-            | ErrorKind::InvalidResponse => "api_error",
+            | ErrorKind::InvalidResponse => "internal_server_error",
         }
     }
 
@@ -155,5 +160,48 @@ impl ProviderError {
         self.status
             .filter(|s| *s >= 400)
             .unwrap_or_else(|| self.kind.http_status())
+    }
+}
+
+#[cfg(test)]
+mod openai_type_tests {
+    use super::ErrorKind::{self, *};
+
+    #[test]
+    fn error_types_follow_litellms_exception_types_then_the_status() {
+        let every: [ErrorKind; 16] = [
+            BadRequest,
+            Authentication,
+            PaymentRequired,
+            PermissionDenied,
+            NotFound,
+            Timeout,
+            Conflict,
+            UnprocessableEntity,
+            RateLimit,
+            ContextWindowExceeded,
+            ContentPolicyViolation,
+            InternalServer,
+            ServiceUnavailable,
+            ApiConnection,
+            StreamInterrupted,
+            InvalidResponse,
+        ];
+        for kind in every {
+            let by_status = match kind.http_status() {
+                401 => "authentication_error",
+                403 => "permission_error",
+                429 => "rate_limit_error",
+                s if s < 500 => "invalid_request_error",
+                _ => "internal_server_error",
+            };
+            // RateLimitError carries its own type; every other class goes by its status.
+            let want = if kind == RateLimit {
+                "throttling_error"
+            } else {
+                by_status
+            };
+            assert_eq!(kind.openai_type(), want, "{kind:?}");
+        }
     }
 }

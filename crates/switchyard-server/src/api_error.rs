@@ -24,9 +24,15 @@ impl ApiError {
         )
     }
 
-    /// A 401: missing or wrong proxy key.
+    /// A 401: missing or wrong proxy key. `param` is the string `"None"`, as
+    /// LiteLLM's auth errors carry it.
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, message, "auth_error", None)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            message,
+            "auth_error",
+            Some("None".to_owned()),
+        )
     }
 
     /// A 404 for a path the proxy does not serve.
@@ -99,7 +105,7 @@ impl From<RouterError> for ApiError {
                     Unavailable::Cooldown => "all_deployments_in_cooldown",
                     Unavailable::ParallelLimit
                     | Unavailable::RateLimited
-                    | Unavailable::QueueFull => "rate_limit_error",
+                    | Unavailable::QueueFull => "throttling_error",
                 };
                 let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, message, kind, None);
                 e.retry_after_secs = retry_after.map(|d| d.as_secs_f64().ceil() as u64);

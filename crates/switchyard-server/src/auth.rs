@@ -22,35 +22,66 @@ pub(crate) fn reject<B>(state: &AppState, request: &http::Request<B>) -> Option<
     if PUBLIC_PATHS.contains(&request.uri().path()) {
         return None;
     }
-    match presented_key(request.headers()) {
-        None => Some(
-            ApiError::unauthorized("Authentication Error, No api key passed in.").into_response(),
-        ),
-        Some(key) if bool::from(key.as_bytes().ct_eq(master_key.expose_secret().as_bytes())) => {
-            None
+    let refusal = match presented_key(request.headers()) {
+        Presented::Key(key)
+            if bool::from(key.as_bytes().ct_eq(master_key.expose_secret().as_bytes())) =>
+        {
+            return None;
         }
-        Some(_) => Some(
-            ApiError::unauthorized("Authentication Error, Invalid proxy server token passed.")
-                .into_response(),
-        ),
+        Presented::None => "Authentication Error, No api key passed in.",
+        Presented::Malformed => {
+            "Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix."
+        }
+        Presented::Key(_) => "Authentication Error, Invalid proxy server token passed.",
+    };
+    Some(ApiError::unauthorized(refusal).into_response())
+}
+
+/// What a request offers as its key.
+enum Presented<'a> {
+    None,
+    /// An `Authorization` header that is not `Bearer <key>` (or `Basic`).
+    Malformed,
+    Key(&'a str),
+}
+
+/// The key, looked for where LiteLLM looks (`get_api_key` in its
+/// `user_api_key_auth.py`), in its order: `x-litellm-api-key` (with or
+/// without `Bearer `), `Authorization: Bearer` (a bare key there is
+/// malformed), then Azure's `api-key`, Anthropic's `x-api-key`, Google's
+/// `x-goog-api-key` and Azure APIM's `Ocp-Apim-Subscription-Key`, as sent.
+fn presented_key(headers: &HeaderMap) -> Presented<'_> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let key = if let Some(value) = header("x-litellm-api-key") {
+        strip_scheme(value).unwrap_or(value)
+    } else if let Some(value) = header("authorization").filter(|v| !v.is_empty()) {
+        match strip_scheme(value) {
+            Some(key) => key,
+            None => return Presented::Malformed,
+        }
+    } else if let Some(value) = [
+        "api-key",
+        "x-api-key",
+        "x-goog-api-key",
+        "ocp-apim-subscription-key",
+    ]
+    .into_iter()
+    .find_map(header)
+    {
+        value
+    } else {
+        return Presented::None;
+    };
+    if key.is_empty() {
+        Presented::Malformed
+    } else {
+        Presented::Key(key)
     }
 }
 
-/// The key from `Authorization: Bearer`, or the headers LiteLLM also accepts.
-fn presented_key(headers: &HeaderMap) -> Option<&str> {
-    if let Some(value) = headers
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    {
-        let value = value.trim();
-        let key = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .unwrap_or(value);
-        return Some(key.trim());
-    }
-    ["api-key", "x-litellm-api-key"]
+/// The token after `Bearer ` (or `bearer `, or `Basic ` as Langfuse sends it).
+fn strip_scheme(value: &str) -> Option<&str> {
+    ["Bearer ", "bearer ", "Basic "]
         .iter()
-        .find_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()))
-        .map(str::trim)
+        .find_map(|scheme| value.strip_prefix(scheme))
 }

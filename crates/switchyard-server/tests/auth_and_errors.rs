@@ -114,6 +114,68 @@ async fn master_key_is_required_on_every_route_but_health() {
     }
 }
 
+/// The headers a key may come in, as LiteLLM's `get_api_key` reads them.
+#[tokio::test]
+async fn the_key_is_read_from_every_header_litellm_reads_it_from() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&config(&mock)).await.unwrap();
+    const NO_KEY: &str = "Authentication Error, No api key passed in.";
+    const MALFORMED: &str =
+        "Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.";
+    const WRONG: &str = "Authentication Error, Invalid proxy server token passed.";
+    // The request's headers, and the refusal expected (None: served).
+    type Case<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+    let cases: &[Case] = &[
+        (&[("authorization", "Bearer sk-master-1234")], None),
+        (&[("authorization", "bearer sk-master-1234")], None),
+        (&[("authorization", "Basic sk-master-1234")], None),
+        (&[("x-litellm-api-key", "sk-master-1234")], None),
+        (&[("x-litellm-api-key", "Bearer sk-master-1234")], None),
+        (&[("api-key", "sk-master-1234")], None),
+        (&[("x-api-key", "sk-master-1234")], None),
+        (&[("x-goog-api-key", "sk-master-1234")], None),
+        (&[("ocp-apim-subscription-key", "sk-master-1234")], None),
+        // x-litellm-api-key is read first, whatever Authorization says.
+        (
+            &[
+                ("x-litellm-api-key", "sk-master-1234"),
+                ("authorization", "Bearer sk-wrong"),
+            ],
+            None,
+        ),
+        (&[], Some(NO_KEY)),
+        (&[("authorization", "sk-master-1234")], Some(MALFORMED)),
+        (&[("authorization", "Bearer")], Some(MALFORMED)),
+        (&[("authorization", "Bearer sk-wrong")], Some(WRONG)),
+        (&[("x-api-key", "sk-wrong")], Some(WRONG)),
+    ];
+    for (headers, refusal) in cases {
+        let mut req = proxy
+            .client()
+            .post(format!("{}/v1/chat/completions", proxy.url()))
+            .json(&hello());
+        for (name, value) in *headers {
+            req = req.header(*name, *value);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap();
+        match refusal {
+            None => assert_eq!(status, 200, "{headers:?}: {body}"),
+            Some(message) => {
+                assert_eq!(status, 401, "{headers:?}: {body}");
+                assert_eq!(body["error"]["message"], *message, "{headers:?}");
+                assert_eq!(body["error"]["type"], "auth_error");
+                assert_eq!(
+                    body["error"]["param"], "None",
+                    "LiteLLM's auth errors say so"
+                );
+                assert_eq!(body["error"]["code"], "401");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn request_errors_are_openai_shaped() {
     let mock = MockUpstream::start().await;
@@ -194,7 +256,7 @@ async fn upstream_errors_keep_their_class_status_and_retry_after() {
     let (status, headers, body) = chat(&proxy, key, hello()).await;
     assert_eq!(status, 429);
     assert_openai_error(&body, 429);
-    assert_eq!(body["error"]["type"], "rate_limit_error");
+    assert_eq!(body["error"]["type"], "throttling_error");
     assert_eq!(headers["retry-after"], "7");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("Rate limit reached"), "{message}");

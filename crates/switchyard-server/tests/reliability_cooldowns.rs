@@ -267,7 +267,7 @@ async fn disable_cooldowns_keeps_traffic_on_a_failing_deployment() {
         let answer = chat(&proxy, hello("gpt")).await;
         if answer.status == 429 {
             assert_eq!(
-                answer.body["error"]["type"], "rate_limit_error",
+                answer.body["error"]["type"], "throttling_error",
                 "{}",
                 answer.text
             );
