@@ -17,6 +17,9 @@ use crate::route_headers;
 const MODEL_ID: HeaderName = HeaderName::from_static("x-litellm-model-id");
 const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
 const API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
+const MODEL_NAME: HeaderName = HeaderName::from_static("x-litellm-model-name");
+/// Tells a buffering reverse proxy (nginx) in front of this one to pass events on at once.
+const ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
 
 /// What the answer's body is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,10 +116,11 @@ impl AnswerHeaders {
     }
 }
 
-/// A header map with the content headers of a `kind` answer, and room for the
-/// rest (three `x-litellm-model-*`, three routing headers) without growing.
+/// A header map with the content and security headers of a `kind` answer,
+/// and room for the rest (`x-litellm-model-*`, the routing headers, the call
+/// id, CORS) without growing.
 fn content_headers(kind: AnswerKind) -> HeaderMap {
-    let mut headers = HeaderMap::with_capacity(12);
+    let mut headers = HeaderMap::with_capacity(24);
     match kind {
         AnswerKind::Json => {
             headers.insert(
@@ -127,11 +131,13 @@ fn content_headers(kind: AnswerKind) -> HeaderMap {
         AnswerKind::EventStream => {
             headers.insert(
                 header::CONTENT_TYPE,
-                HeaderValue::from_static("text/event-stream"),
+                HeaderValue::from_static("text/event-stream; charset=utf-8"),
             );
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            headers.insert(ACCEL_BUFFERING, HeaderValue::from_static("no"));
         }
     }
+    headers.extend(crate::browser::SECURITY_HEADERS);
     headers
 }
 
@@ -139,6 +145,7 @@ fn content_headers(kind: AnswerKind) -> HeaderMap {
 fn litellm_headers(deployment: &Deployment) -> Vec<(HeaderName, HeaderValue)> {
     [
         (MODEL_ID, Some(deployment.id.as_str())),
+        (MODEL_NAME, Some(deployment.model.as_str())),
         (MODEL_GROUP, Some(deployment.model_group.as_str())),
         (API_BASE, deployment.api_base.as_deref()),
     ]

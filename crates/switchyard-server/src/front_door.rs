@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use std::task::{Context, Poll};
 
 use axum::extract::Request;
-use axum::http::Method;
+use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use futures::future::{BoxFuture, FutureExt};
@@ -24,6 +24,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 use crate::AppState;
 use crate::api_error::ApiError;
 use crate::auth;
+use crate::browser;
+use crate::call_id;
 use crate::handlers;
 use crate::logging::RequestLine;
 
@@ -76,6 +78,10 @@ impl FrontDoor {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
+        if let Some(preflight) = browser::preflight(&request) {
+            return futures::future::ready(preflight).boxed();
+        }
+        let from_browser = request.headers().contains_key(header::ORIGIN);
         let endpoint = match proxied_endpoint(request.uri().path()) {
             Some(endpoint) if request.method() == Method::POST => endpoint,
             // Other methods on these paths get axum's 405 handling, like every other route.
@@ -85,21 +91,27 @@ impl FrontDoor {
                     .clone()
                     .oneshot(request.map(axum::body::Body::new));
                 return async move {
-                    match rest.await {
+                    let mut response = match rest.await {
                         Ok(response) => response,
                         Err(never) => match never {},
-                    }
+                    };
+                    browser::finish(response.headers_mut(), from_browser);
+                    response
                 }
                 .boxed();
             }
         };
         let line = RequestLine::start(&request);
+        let call_id = call_id::for_request(request.headers());
         let state = self.state.clone();
         async move {
-            let response = match auth::reject(&state, &request) {
+            let mut response = match auth::reject(&state, &request) {
                 Some(rejection) => rejection,
                 None => proxied(state, endpoint, request).await,
             };
+            let headers = response.headers_mut();
+            headers.insert(call_id::CALL_ID, call_id);
+            browser::finish(headers, from_browser);
             if let Some(line) = line {
                 line.finish(&response);
             }

@@ -7,6 +7,8 @@
 mod answer_headers;
 mod api_error;
 mod auth;
+mod browser;
+mod call_id;
 mod front_door;
 mod gate;
 mod handlers;

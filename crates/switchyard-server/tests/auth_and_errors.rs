@@ -401,3 +401,84 @@ async fn a_chunked_body_is_read_whole_and_capped() {
     assert_openai_error(&body, 413);
     assert_eq!(mock.call_count(), 1);
 }
+
+/// Browsers: LiteLLM's CORS (every origin) and security headers, and a
+/// preflight that needs no key.
+#[tokio::test]
+async fn browsers_get_cors_and_security_headers_and_a_keyless_preflight() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&config(&mock)).await.unwrap();
+    let c = proxy.client();
+    let url = format!("{}/v1/chat/completions", proxy.url());
+
+    let preflight = c
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "http://app.example")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    let h = preflight.headers();
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert!(
+        h["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
+    assert_eq!(
+        h["access-control-allow-headers"],
+        "authorization,content-type"
+    );
+    assert_eq!(h["access-control-max-age"], "600");
+    assert_eq!(preflight.text().await.unwrap(), "OK");
+
+    let answer = c
+        .post(&url)
+        .bearer_auth("sk-master-1234")
+        .header("origin", "http://app.example")
+        .json(&hello())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let h = answer.headers();
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert!(h.contains_key("access-control-expose-headers"));
+    assert_eq!(h["x-litellm-call-id"].len(), 36, "a fresh UUID");
+
+    // Every answer, errors and other routes included, carries the security headers.
+    let refused = c.post(&url).json(&hello()).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(refused.headers().contains_key("x-litellm-call-id"));
+    let models = c
+        .get(format!("{}/v1/models", proxy.url()))
+        .send()
+        .await
+        .unwrap();
+    for h in [answer.headers(), refused.headers(), models.headers()] {
+        assert_eq!(h["x-frame-options"], "DENY");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["content-security-policy"], "frame-ancestors 'none'");
+    }
+    assert!(
+        !models.headers().contains_key("access-control-allow-origin"),
+        "no Origin, no CORS"
+    );
+
+    // A client's own call id comes back.
+    let traced = c
+        .post(&url)
+        .bearer_auth("sk-master-1234")
+        .header("x-litellm-call-id", "trace-42")
+        .json(&hello())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(traced.headers()["x-litellm-call-id"], "trace-42");
+}

@@ -149,8 +149,17 @@ async fn streaming_chat_passes_chunks_through_and_ends_with_done() {
     )
     .await;
     assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    // As LiteLLM sends it, and told not to buffer to an nginx in front.
+    assert_eq!(
+        resp.headers()["content-type"],
+        "text/event-stream; charset=utf-8"
+    );
+    assert_eq!(resp.headers()["x-accel-buffering"], "no");
     assert_eq!(resp.headers()["x-litellm-model-group"], "gpt-4o");
+    assert_eq!(
+        resp.headers()["x-litellm-model-name"],
+        "openai/gpt-4o-2024-08-06"
+    );
     let text = resp.text().await.unwrap();
     let events: Vec<&str> = text.split("\n\n").filter(|e| !e.is_empty()).collect();
     assert_eq!(*events.last().unwrap(), "data: [DONE]");
