@@ -26,13 +26,16 @@ pub enum RouterError {
         /// The request field at fault.
         param: Option<String>,
     },
-    /// No model group (or alias) has this name.
+    /// No model group (or alias) has this name (LiteLLM's words, then the
+    /// names there are).
     #[error(
-        "Invalid model name passed in model={requested}. Call `/v1/models` to view available models for your key. Available models: {}",
+        "{route}: Invalid model name passed in model={requested}. Call `/v1/models` to view available models for your key. Available models: {}",
         available.join(", ")
     )]
     UnknownModel {
-        /// The name the client sent.
+        /// The route as LiteLLM names it (`/chat/completions`).
+        route: &'static str,
+        /// The name the client sent (`None` when it sent none).
         requested: String,
         /// The names it could have sent.
         available: Vec<String>,

@@ -39,6 +39,7 @@ pub mod state;
 pub mod strategy;
 pub mod tokens;
 mod usage;
+mod validate;
 mod wildcard;
 
 pub use deployment::Deployment;

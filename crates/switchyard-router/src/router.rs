@@ -417,19 +417,29 @@ impl Router {
         body: RequestBody,
         options: CallOptions,
     ) -> Result<RoutedResponse, RouterError> {
-        let model = body
-            .get_str("model")
-            .ok_or_else(|| RouterError::BadRequest {
-                message: "`model` is required and must be a string".into(),
-                param: Some("model".into()),
-            })?;
-        let (group, wildcard_match) =
-            self.inner
-                .resolve_request_group(&model)
-                .ok_or_else(|| RouterError::UnknownModel {
-                    requested: model.to_string(),
-                    available: self.inner.listed_names.clone(),
-                })?;
+        let route = crate::validate::litellm_route(endpoint);
+        crate::validate::require_inputs(endpoint, &body)?;
+        let unknown = |requested: String| RouterError::UnknownModel {
+            route,
+            requested,
+            available: self.inner.listed_names.clone(),
+        };
+        let Some(model) = body.get_str("model") else {
+            // As LiteLLM words it: a missing model is `model=None`.
+            let raw = body.get("model").filter(|raw| *raw != "null");
+            return Err(unknown(raw.unwrap_or("None").to_owned()));
+        };
+        let (group, wildcard_match) = self
+            .inner
+            .resolve_request_group(&model)
+            .ok_or_else(|| unknown(model.to_string()))?;
+        let deployments = self
+            .inner
+            .groups
+            .get(group)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        crate::validate::require_prompt(endpoint, &body, deployments)?;
         let request_timeout = request_timeout(&body);
         let overall = options.timeout.or(request_timeout).or(self.inner.timeout);
         let plan = CallPlan {

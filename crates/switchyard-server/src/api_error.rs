@@ -95,7 +95,7 @@ impl From<RouterError> for ApiError {
         let message = err.to_string();
         match &err {
             RouterError::BadRequest { param, .. } => Self::bad_request(message, param.as_deref()),
-            RouterError::UnknownModel { .. } => Self::bad_request(message, Some("model")),
+            RouterError::UnknownModel { .. } => Self::bad_request(message, None),
             RouterError::NoDeploymentAvailable {
                 retry_after,
                 reason,

@@ -187,14 +187,58 @@ async fn request_errors_are_openai_shaped() {
     assert_openai_error(&body, 400);
     let message = body["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("gpt-5-nope") && message.contains("gpt-4o"),
-        "{message}"
+        message.starts_with(
+            "/chat/completions: Invalid model name passed in model=gpt-5-nope. Call `/v1/models`"
+        ) && message.contains("gpt-4o"),
+        "LiteLLM's words, then the names there are: {message}"
     );
+    assert_eq!(body["error"]["param"], Value::Null);
 
     let (status, _, body) = chat(&proxy, key, json!({"messages": []})).await;
     assert_eq!(status, 400);
     assert_openai_error(&body, 400);
-    assert_eq!(body["error"]["param"], "model");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("model=None"), "{message}");
+
+    // Checked before the model, as LiteLLM does; nothing reaches the upstream.
+    for (path, body, param) in [
+        (
+            "/v1/chat/completions",
+            json!({"model": "gpt-4o"}),
+            "messages",
+        ),
+        (
+            "/v1/chat/completions",
+            json!({"model": "nope", "messages": null}),
+            "messages",
+        ),
+        ("/v1/embeddings", json!({"model": "gpt-4o"}), "input"),
+        ("/v1/completions", json!({"model": "gpt-4o"}), "prompt"),
+        (
+            "/v1/images/generations",
+            json!({"model": "gpt-4o"}),
+            "prompt",
+        ),
+    ] {
+        let resp = proxy
+            .client()
+            .post(format!("{}{path}", proxy.url()))
+            .bearer_auth("sk-master-1234")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{path}");
+        let body: Value = resp.json().await.unwrap();
+        assert_openai_error(&body, 400);
+        assert_eq!(body["error"]["param"], param, "{path}: {body}");
+        let route = path.strip_prefix("/v1").unwrap().replace("images", "image");
+        assert_eq!(
+            body["error"]["message"],
+            format!("{route}: Missing required parameter: '{param}'."),
+        );
+    }
+    assert_eq!(mock.call_count(), 0);
 
     let resp = proxy
         .client()
