@@ -21,5 +21,5 @@ pub mod sse;
 
 pub use classify::classify;
 pub use error::{ErrorKind, ProviderError};
-pub use provider::{ByteStream, Endpoint, Provider, ProviderRequest, ProviderResponse};
+pub use provider::{Answered, ByteStream, Endpoint, Provider, ProviderRequest, ProviderResponse};
 pub use spec::{BuiltProvider, ProviderSpec, build_provider, is_supported_provider};

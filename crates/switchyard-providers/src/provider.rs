@@ -83,9 +83,33 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// The base URL requests go to, for the `x-litellm-model-api-base` header.
     fn api_base(&self) -> Option<&str>;
 
-    /// Sends one request and classifies the outcome. Never retries.
+    /// Sends one request and classifies the outcome, keeping the upstream's
+    /// response headers (rate-limit headers and the like, which a proxy passes
+    /// on). Never retries.
+    fn call(&self, request: ProviderRequest) -> BoxFuture<'_, Result<Answered, ProviderError>>;
+
+    /// [`call`](Self::call) without the headers.
     fn send(
         &self,
         request: ProviderRequest,
-    ) -> BoxFuture<'_, Result<ProviderResponse, ProviderError>>;
+    ) -> BoxFuture<'_, Result<ProviderResponse, ProviderError>> {
+        Box::pin(async move { self.call(request).await.map(|answered| answered.response) })
+    }
+}
+
+/// A successful upstream answer with the upstream's response headers.
+pub struct Answered {
+    /// The answer.
+    pub response: ProviderResponse,
+    /// The upstream's response headers (empty when there was no upstream).
+    pub headers: http::HeaderMap,
+}
+
+impl fmt::Debug for Answered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Answered")
+            .field("response", &self.response)
+            .field("headers", &self.headers.len())
+            .finish()
+    }
 }

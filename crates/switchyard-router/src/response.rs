@@ -15,6 +15,8 @@ pub struct RoutedResponse {
     pub deployment: Arc<Deployment>,
     /// The answer: a complete JSON body or a stream of SSE events.
     pub body: ProviderResponse,
+    /// The upstream's response headers (empty for a `mock_response` answer).
+    pub upstream_headers: http::HeaderMap,
     /// Attempts that failed before this answer, oldest first (fallback groups included).
     pub failed_attempts: Vec<Attempt>,
     /// Retries made in the group that answered.

@@ -459,6 +459,7 @@ impl Router {
         let Success {
             deployment,
             response,
+            upstream_headers,
             guard,
             retries,
             fallbacks,
@@ -478,6 +479,7 @@ impl Router {
         Ok(RoutedResponse {
             deployment,
             body,
+            upstream_headers,
             failed_attempts: trail.attempts,
             retries,
             fallbacks,

@@ -75,6 +75,7 @@ fn answer_response(
     let RoutedResponse {
         deployment,
         body,
+        upstream_headers,
         failed_attempts,
         retries,
         fallbacks,
@@ -109,6 +110,7 @@ fn answer_response(
         state
             .answer_headers
             .for_answer(kind, &deployment, &failed_attempts, retries, fallbacks);
+    crate::upstream_headers::pass_on(&upstream_headers, response.headers_mut());
     if tracing::enabled!(target: crate::logging::REQUEST_LOG_TARGET, tracing::Level::INFO) {
         // Only the request log line reads it.
         response.extensions_mut().insert(RouteInfo { deployment });

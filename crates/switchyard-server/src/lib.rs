@@ -17,6 +17,7 @@ mod log_sink;
 mod logging;
 mod route_headers;
 mod sse;
+mod upstream_headers;
 
 use std::future::Future;
 use std::sync::Arc;

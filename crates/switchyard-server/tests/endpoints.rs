@@ -530,3 +530,40 @@ async fn after_a_fallback_the_answer_keeps_the_upstream_model_and_a_stream_names
     let first: Value = serde_json::from_str(first).unwrap();
     assert_eq!(first["model"], "backup", "{text}");
 }
+
+/// The upstream's rate-limit headers reach the client as they are, and every
+/// upstream header with an `llm_provider-` prefix, as LiteLLM passes them.
+#[tokio::test]
+async fn upstream_rate_limit_headers_reach_the_client() {
+    let mock = MockUpstream::start().await;
+    mock.set_default(
+        Reply::ok()
+            .header("x-ratelimit-remaining-requests", "9999")
+            .header("x-ratelimit-limit-tokens", "30000000")
+            .header("x-request-id", "req_abc")
+            .header("openai-processing-ms", "7"),
+    );
+    let proxy = ProxyHarness::start(&openai_config(&mock)).await.unwrap();
+    for stream in [false, true] {
+        let resp = post(
+            &proxy,
+            "/v1/chat/completions",
+            json!({"model": "gpt-4o", "stream": stream, "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
+        assert_eq!(resp.status(), 200);
+        let h = resp.headers();
+        assert_eq!(
+            h["x-ratelimit-remaining-requests"], "9999",
+            "stream={stream}"
+        );
+        assert_eq!(h["x-ratelimit-limit-tokens"], "30000000");
+        assert_eq!(h["llm_provider-x-ratelimit-remaining-requests"], "9999");
+        assert_eq!(h["llm_provider-openai-processing-ms"], "7");
+        assert_eq!(h["request-id"], "req_abc");
+        assert!(
+            !h.contains_key("openai-processing-ms"),
+            "only rate limits go unprefixed"
+        );
+    }
+}

@@ -298,14 +298,30 @@ async fn a_stream_without_usage_counts_its_completion_against_tpm() {
         "model_list:\n  - model_name: gpt\n    litellm_params: {{model: openai/gpt-4o, api_base: {}, api_key: k, tpm: 100000}}\n    model_info: {{id: dep}}\n",
         mock.url()
     );
-    let proxy = ProxyHarness::start(&yaml).await.unwrap();
-    let mut body = hello("gpt");
-    body["stream"] = json!(true);
-    body["max_tokens"] = json!(500);
-    let text = post(&proxy, body).await.text().await.unwrap();
-    assert!(text.contains("lazy dog"), "{text}");
-    assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
-    let usage = proxy.state().router().deployment_usage("dep").await;
+    let minute = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            / 60
+    };
+    // Usage is counted per UTC minute: a run that straddles a minute's end
+    // would read the new, empty minute, so it is run again.
+    let (proxy, usage) = loop {
+        let started = minute();
+        let proxy = ProxyHarness::start(&yaml).await.unwrap();
+        let mut body = hello("gpt");
+        body["stream"] = json!(true);
+        body["max_tokens"] = json!(500);
+        let text = post(&proxy, body).await.text().await.unwrap();
+        assert!(text.contains("lazy dog"), "{text}");
+        assert!(text.ends_with("data: [DONE]\n\n"), "{text}");
+        let usage = proxy.state().router().deployment_usage("dep").await;
+        if minute() == started {
+            break (proxy, usage);
+        }
+    };
+    drop(proxy);
     assert_eq!(usage.rpm, 1);
     // The input plus the counted completion, instead of input + 500 reserved up front.
     let completion = switchyard_router::tokens::count_text(

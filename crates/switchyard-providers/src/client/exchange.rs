@@ -129,11 +129,15 @@ impl Response {
         self.content_type.as_ref()
     }
 
-    /// Every header of a non-2xx response (classification reads `Retry-After`
-    /// and friends). Empty for 2xx responses: nothing reads them, so they are
-    /// not copied out of the read buffer.
+    /// Every header of the response (classification reads `Retry-After`
+    /// and friends; a proxy passes rate-limit headers on).
     pub fn headers(&self) -> &HeaderMap {
         &self.headers
+    }
+
+    /// The headers, taken out of the response.
+    pub fn take_headers(&mut self) -> HeaderMap {
+        std::mem::take(&mut self.headers)
     }
 
     /// The body, to be read.
@@ -197,11 +201,7 @@ pub(crate) async fn exchange(
     let content_type = head
         .content_type
         .and_then(|(start, end)| content_type_value(&conn.buf[start..end]));
-    let headers = if (200..300).contains(&head.status) {
-        HeaderMap::new()
-    } else {
-        header_map(&conn.buf[..head.len])
-    };
+    let headers = header_map(&conn.buf[..head.len]);
     conn.buf.advance(head.len);
     Ok(Response {
         status: head.status,

@@ -30,7 +30,9 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::{Endpoint, ErrorKind, Provider, ProviderError, ProviderRequest, ProviderResponse};
+use crate::{
+    Answered, Endpoint, ErrorKind, Provider, ProviderError, ProviderRequest, ProviderResponse,
+};
 
 const NAME: &str = "mock";
 
@@ -211,11 +213,13 @@ impl Provider for MockProvider {
         None
     }
 
-    fn send(
-        &self,
-        request: ProviderRequest,
-    ) -> BoxFuture<'_, Result<ProviderResponse, ProviderError>> {
-        Box::pin(self.answer(request))
+    fn call(&self, request: ProviderRequest) -> BoxFuture<'_, Result<Answered, ProviderError>> {
+        Box::pin(async move {
+            self.answer(request).await.map(|response| Answered {
+                response,
+                headers: http::HeaderMap::new(),
+            })
+        })
     }
 }
 

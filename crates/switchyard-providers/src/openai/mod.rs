@@ -21,7 +21,9 @@ use crate::classify::{
     TransportError, classify, classify_stream_error, classify_transport, is_error_payload,
 };
 use crate::client::{HttpClient, PreparedRequest, Response};
-use crate::{Endpoint, ErrorKind, Provider, ProviderError, ProviderRequest, ProviderResponse};
+use crate::{
+    Answered, Endpoint, ErrorKind, Provider, ProviderError, ProviderRequest, ProviderResponse,
+};
 
 use quirks::{AuthStyle, PathStyle, Quirks};
 
@@ -142,7 +144,7 @@ impl OpenAiCompatible {
         self.requests[endpoint_index(endpoint)].uri()
     }
 
-    async fn attempt(&self, request: ProviderRequest) -> Result<ProviderResponse, ProviderError> {
+    async fn attempt(&self, request: ProviderRequest) -> Result<Answered, ProviderError> {
         let prepared = &self.requests[endpoint_index(request.endpoint)];
         let mut resp = self
             .client
@@ -156,10 +158,12 @@ impl OpenAiCompatible {
                 .unwrap_or_default();
             return Err(classify(self.name, status, resp.headers(), &body));
         }
+        let headers = resp.take_headers();
         if request.stream && is_event_stream(&resp) {
-            return stream::open(self.name, resp)
-                .await
-                .map(ProviderResponse::Stream);
+            return stream::open(self.name, resp).await.map(|events| Answered {
+                response: ProviderResponse::Stream(events),
+                headers,
+            });
         }
         let body = match read_body(&mut resp, SUCCESS_BODY_CAP).await {
             Ok(Ok(body)) => body,
@@ -186,7 +190,10 @@ impl OpenAiCompatible {
                 message,
             ));
         }
-        Ok(ProviderResponse::Complete(body))
+        Ok(Answered {
+            response: ProviderResponse::Complete(body),
+            headers,
+        })
     }
 }
 
@@ -223,10 +230,7 @@ impl Provider for OpenAiCompatible {
         Some(&self.api_base)
     }
 
-    fn send(
-        &self,
-        request: ProviderRequest,
-    ) -> BoxFuture<'_, Result<ProviderResponse, ProviderError>> {
+    fn call(&self, request: ProviderRequest) -> BoxFuture<'_, Result<Answered, ProviderError>> {
         Box::pin(async move {
             let (timeout, stream) = (request.timeout, request.stream);
             // The bound covers everything before the commit point: connect,

@@ -22,7 +22,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use switchyard_providers::{Endpoint, ErrorKind, ProviderError, ProviderRequest, ProviderResponse};
+use switchyard_providers::{
+    Answered, Endpoint, ErrorKind, ProviderError, ProviderRequest, ProviderResponse,
+};
 use switchyard_types::RequestBody;
 use tokio::time::Instant;
 use tracing::debug;
@@ -56,6 +58,8 @@ pub(crate) struct CallPlan<'a> {
 pub(crate) struct Success {
     pub(crate) deployment: Arc<Deployment>,
     pub(crate) response: ProviderResponse,
+    /// The answering upstream's response headers.
+    pub(crate) upstream_headers: http::HeaderMap,
     pub(crate) guard: CallGuard,
     /// Retries made in the group that answered.
     pub(crate) retries: u32,
@@ -234,7 +238,7 @@ async fn run_group(
             && !wants_mock(plan.body, &deployment);
         let outcome = attempt(inner, &deployment, plan, picked.guard, ask_usage).await;
         let error = match outcome {
-            Ok((response, guard)) => {
+            Ok((Answered { response, headers }, guard)) => {
                 inner
                     .cooldowns
                     .record_success_at(&deployment.id, &deployment.success_key)
@@ -261,6 +265,7 @@ async fn run_group(
                 return Ok(Success {
                     deployment,
                     response,
+                    upstream_headers: headers,
                     guard,
                     retries: retries_in_tier,
                     tier_hops,
@@ -369,7 +374,7 @@ async fn attempt(
     plan: &CallPlan<'_>,
     guard: CallGuard,
     ask_usage: bool,
-) -> Result<(ProviderResponse, CallGuard), ProviderError> {
+) -> Result<(Answered, CallGuard), ProviderError> {
     let mock = wants_mock(plan.body, deployment);
     let timeout = inner.attempt_timeout(plan, deployment);
     let timeout = match plan.deadline {
@@ -403,8 +408,8 @@ async fn attempt(
         &deployment.provider
     };
     debug!(deployment_id = %deployment.id, model = %deployment.model, timeout_s = timeout.as_secs_f64(), "calling upstream");
-    let response = provider.send(request).await?;
-    if let ProviderResponse::Complete(body) = &response
+    let answered = provider.call(request).await?;
+    if let ProviderResponse::Complete(body) = &answered.response
         && inner.fallbacks.has_content_policy(&deployment.model_group)
         && finished_by_content_filter(body)
     {
@@ -414,7 +419,7 @@ async fn attempt(
             "the response was stopped by a content filter (finish_reason: content_filter)",
         ));
     }
-    Ok((response, guard))
+    Ok((answered, guard))
 }
 
 fn deadline_error() -> ProviderError {
