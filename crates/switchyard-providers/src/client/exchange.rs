@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
 use http::HeaderMap;
-use http::header::{HeaderName, HeaderValue};
+use http::header::HeaderValue;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 
@@ -201,7 +201,7 @@ pub(crate) async fn exchange(
     let content_type = head
         .content_type
         .and_then(|(start, end)| content_type_value(&conn.buf[start..end]));
-    let headers = header_map(&conn.buf[..head.len]);
+    let headers = head.headers;
     conn.buf.advance(head.len);
     Ok(Response {
         status: head.status,
@@ -231,22 +231,4 @@ fn is_reset(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
     )
-}
-
-/// The headers of a complete head (already validated by `parse_head`).
-fn header_map(head: &[u8]) -> HeaderMap {
-    let mut lines = [httparse::EMPTY_HEADER; 100];
-    let mut response = httparse::Response::new(&mut lines);
-    let mut map = HeaderMap::new();
-    if response.parse(head).is_ok() {
-        for header in response.headers.iter() {
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(header.name.as_bytes()),
-                HeaderValue::from_bytes(header.value),
-            ) {
-                map.append(name, value);
-            }
-        }
-    }
-    map
 }

@@ -4,6 +4,8 @@
 //! without a socket. The connection code in `exchange.rs` feeds them.
 
 use bytes::{Buf, Bytes, BytesMut};
+use http::HeaderMap;
+use http::header::{HeaderName, HeaderValue};
 
 /// Response heads larger than this are refused (hyper's default is ~400 KB
 /// for the whole read buffer; a head is never near this in practice).
@@ -24,7 +26,7 @@ pub(crate) enum Framing {
 }
 
 /// What the response head says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Head {
     pub(crate) status: u16,
     /// Bytes of the head, blank line included.
@@ -34,6 +36,8 @@ pub(crate) struct Head {
     pub(crate) keep_alive: bool,
     /// Byte range of the `Content-Type` value within the head, if any.
     pub(crate) content_type: Option<(usize, usize)>,
+    /// Every header (one that is not valid HTTP is left out).
+    pub(crate) headers: HeaderMap,
 }
 
 /// A response head that is not valid HTTP/1.1.
@@ -65,9 +69,16 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ProtocolError> {
     let mut has_transfer_encoding = false;
     let mut close = !http11;
     let mut content_type = None;
+    let mut map = HeaderMap::with_capacity(response.headers.len());
     for header in response.headers.iter() {
         let name = header.name;
         let value = header.value;
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_bytes(value),
+        ) {
+            map.append(name, value);
+        }
         if name.eq_ignore_ascii_case("content-length") {
             let parsed = std::str::from_utf8(value)
                 .ok()
@@ -119,6 +130,7 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ProtocolError> {
         framing,
         keep_alive,
         content_type,
+        headers: map,
     }))
 }
 
@@ -254,11 +266,17 @@ mod tests {
         assert_eq!(h.len, text.len());
         let (a, b) = h.content_type.unwrap();
         assert_eq!(&text[a..b], "application/json");
+        assert_eq!(h.headers["content-type"], "application/json");
+        assert_eq!(h.headers["content-length"], "12");
     }
 
     #[test]
     fn partial_heads_ask_for_more_and_huge_ones_fail() {
-        assert_eq!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-le").unwrap(), None);
+        assert!(
+            parse_head(b"HTTP/1.1 200 OK\r\ncontent-le")
+                .unwrap()
+                .is_none()
+        );
         let mut big = b"HTTP/1.1 200 OK\r\nx: ".to_vec();
         big.resize(MAX_HEAD_BYTES + 10, b'a');
         assert!(parse_head(&big).is_err());
