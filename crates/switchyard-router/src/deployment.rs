@@ -93,6 +93,10 @@ pub struct Deployment {
     pub region: Option<String>,
     /// Context window: `model_info.max_input_tokens`, else the price table's.
     pub max_input_tokens: Option<u64>,
+    /// Longest completion: `model_info.max_output_tokens`, else the price table's.
+    pub max_output_tokens: Option<u64>,
+    /// What the model does (`chat`, `embedding`...): `model_info.mode`, else the price table's.
+    pub mode: Option<String>,
     /// Per-token prices (deployment overrides over the price table).
     pub price: DeploymentPrice,
     /// Its rpm/tpm counter keys in the state store.
@@ -183,6 +187,18 @@ impl Deployment {
             tags: p.tags.clone(),
             region: deployment_region(p.region_name.as_deref(), &p.extra),
             max_input_tokens: info.max_input_tokens.or(price.max_input_tokens),
+            max_output_tokens: info.max_output_tokens.or(price.max_output_tokens),
+            mode: info
+                .extra
+                .get("mode")
+                .and_then(|m| m.as_str())
+                .map(str::to_owned)
+                .or_else(|| {
+                    base_model
+                        .and_then(|b| prices.lookup(b))
+                        .or_else(|| prices.lookup(&p.model))
+                        .and_then(|e| e.mode.clone())
+                }),
             price,
         })
     }

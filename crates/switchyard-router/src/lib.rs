@@ -46,5 +46,8 @@ pub use deployment::Deployment;
 pub use error::{Attempt, RouterError, Unavailable};
 pub use response::RoutedResponse;
 pub use retry::RetryPolicy;
-pub use router::{BuildError, CallOptions, DeploymentUsage, Router, RouterBuilder, SetupError};
+pub use router::{
+    BuildError, CallOptions, DeploymentUsage, ListedModel, ModelLookup, Router, RouterBuilder,
+    SetupError,
+};
 pub use switchyard_providers::{Endpoint, ErrorKind, ProviderError, ProviderResponse};

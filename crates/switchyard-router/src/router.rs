@@ -74,7 +74,7 @@ pub(crate) struct Inner {
     // and never grown by requests, so a fast non-keyed hash is safe.
     pub(crate) groups: FxHashMap<String, Vec<Arc<Deployment>>>,
     aliases: FxHashMap<String, ModelGroupAlias>,
-    /// Group names in config order, then visible aliases: what `/models` lists.
+    /// Visible aliases, then group names in config order: what `/models` lists.
     listed_names: Vec<String>,
     warnings: Vec<ConfigWarning>,
     pub(crate) store: Arc<dyn StateStore>,
@@ -217,11 +217,15 @@ impl RouterBuilder {
             .clone()
             .into_iter()
             .collect();
-        for (alias, target) in &cfg.router_settings.model_group_alias {
-            if !target.hidden && !groups.contains_key(alias) {
-                listed_names.push(alias.clone());
-            }
-        }
+        // Visible aliases are listed first, as LiteLLM lists them.
+        let visible_aliases: Vec<String> = cfg
+            .router_settings
+            .model_group_alias
+            .iter()
+            .filter(|(alias, target)| !target.hidden && !groups.contains_key(*alias))
+            .map(|(alias, _)| alias.clone())
+            .collect();
+        listed_names.splice(0..0, visible_aliases);
         let router_defaults = cfg
             .router_settings
             .default_litellm_params
@@ -342,6 +346,29 @@ impl Router {
     /// Model names clients may send: every group, then every visible alias.
     pub fn model_names(&self) -> &[String] {
         &self.inner.listed_names
+    }
+
+    /// What `/v1/models` says of each listed name, in [`model_names`](Self::model_names)'
+    /// order: the first deployment's (for an alias, its group's) mode and token limits.
+    pub fn listed_models(&self) -> Vec<ListedModel> {
+        self.inner
+            .listed_names
+            .iter()
+            .map(|name| {
+                let group = self.inner.resolve_group(name).unwrap_or(name);
+                ListedModel::of(name, self.inner.groups.get(group).and_then(|d| d.first()))
+            })
+            .collect()
+    }
+
+    /// What `/v1/models/{name}` says of a model group. Only group names are
+    /// looked up there, as in LiteLLM: an alias is `Err(ModelLookup::Alias)`.
+    pub fn listed_model(&self, name: &str) -> Result<ListedModel, ModelLookup> {
+        match self.inner.groups.get(name) {
+            Some(deployments) => Ok(ListedModel::of(name, deployments.first())),
+            None if self.inner.aliases.contains_key(name) => Err(ModelLookup::Alias),
+            None => Err(ModelLookup::Unknown),
+        }
     }
 
     /// Problems found while building that did not stop it (unsupported providers).
@@ -578,4 +605,37 @@ impl Drop for CallGuard {
     fn drop(&mut self) {
         self.store.decr_in_flight(&self.deployment.id);
     }
+}
+
+/// One entry of the model list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListedModel {
+    /// The name clients send.
+    pub id: String,
+    /// What the model does (`chat`, `embedding`...), when known.
+    pub mode: Option<String>,
+    /// Its context window, when known.
+    pub max_input_tokens: Option<u64>,
+    /// Its longest completion, when known.
+    pub max_output_tokens: Option<u64>,
+}
+
+impl ListedModel {
+    fn of(name: &str, deployment: Option<&Arc<Deployment>>) -> Self {
+        Self {
+            id: name.to_owned(),
+            mode: deployment.and_then(|d| d.mode.clone()),
+            max_input_tokens: deployment.and_then(|d| d.max_input_tokens),
+            max_output_tokens: deployment.and_then(|d| d.max_output_tokens),
+        }
+    }
+}
+
+/// Why [`Router::listed_model`] found nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelLookup {
+    /// The name is an alias, not a group.
+    Alias,
+    /// No group has the name.
+    Unknown,
 }

@@ -15,7 +15,7 @@ use switchyard_router::{Attempt, Deployment, Router};
 use crate::route_headers;
 
 const MODEL_ID: HeaderName = HeaderName::from_static("x-litellm-model-id");
-const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
+pub(crate) const MODEL_GROUP: HeaderName = HeaderName::from_static("x-litellm-model-group");
 const API_BASE: HeaderName = HeaderName::from_static("x-litellm-model-api-base");
 const MODEL_NAME: HeaderName = HeaderName::from_static("x-litellm-model-name");
 /// Tells a buffering reverse proxy (nginx) in front of this one to pass events on at once.

@@ -45,6 +45,16 @@ impl ApiError {
         )
     }
 
+    /// A 404 for a model `/v1/models/{model}` does not know.
+    pub fn model_not_found(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            message,
+            "invalid_request_error",
+            None,
+        )
+    }
+
     /// A 405 for a path served with another method.
     pub fn method_not_allowed() -> Self {
         Self::new(

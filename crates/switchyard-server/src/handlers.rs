@@ -2,14 +2,16 @@
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
+
+use crate::answer_headers::MODEL_GROUP;
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 use switchyard_providers::{Endpoint, ProviderResponse};
 
 use futures::StreamExt;
-use switchyard_router::{CallOptions, Deployment, RoutedResponse};
-use switchyard_types::{EventRestamper, ModelList, RequestBody, restamp_model};
+use switchyard_router::{CallOptions, Deployment, ListedModel, ModelLookup, RoutedResponse};
+use switchyard_types::{EventRestamper, ModelCard, ModelList, RequestBody, restamp_model};
 
 use crate::AppState;
 use crate::answer_headers::AnswerKind;
@@ -80,6 +82,14 @@ fn answer_response(
         retries,
         fallbacks,
     } = answer;
+    // LiteLLM names the group as asked for (an alias, a wildcard's match) unless a
+    // fallback answered.
+    let asked_group = (fallbacks == 0)
+        .then_some(requested_model.as_deref())
+        .flatten()
+        .filter(|raw| !names(raw, &deployment.model_group))
+        .and_then(|raw| serde_json::from_slice::<String>(raw).ok())
+        .and_then(|name| HeaderValue::try_from(name).ok());
     let stamp = response_model(requested_model, &deployment, fallbacks, &body);
     let (body, kind) = match body {
         ProviderResponse::Complete(bytes) => {
@@ -111,11 +121,22 @@ fn answer_response(
             .answer_headers
             .for_answer(kind, &deployment, &failed_attempts, retries, fallbacks);
     crate::upstream_headers::pass_on(&upstream_headers, response.headers_mut());
+    if let Some(group) = asked_group {
+        response.headers_mut().insert(MODEL_GROUP, group);
+    }
     if tracing::enabled!(target: crate::logging::REQUEST_LOG_TARGET, tracing::Level::INFO) {
         // Only the request log line reads it.
         response.extensions_mut().insert(RouteInfo { deployment });
     }
     response
+}
+
+/// Whether `raw` (a JSON string literal) is `name` written without escapes.
+fn names(raw: &[u8], name: &str) -> bool {
+    raw.len() == name.len() + 2
+        && raw.first() == Some(&b'"')
+        && raw.last() == Some(&b'"')
+        && &raw[1..raw.len() - 1] == name.as_bytes()
 }
 
 /// The `model` the answer shows (a JSON string literal), as LiteLLM's proxy
@@ -138,8 +159,35 @@ fn response_model(
 
 /// `GET /v1/models`.
 pub(crate) async fn models(State(state): State<AppState>) -> Response {
-    let list = ModelList::from_names(state.router.model_names().iter().cloned(), state.started_at);
-    axum::Json(list).into_response()
+    let cards = state.router.listed_models().into_iter().map(card).collect();
+    axum::Json(ModelList::new(cards)).into_response()
+}
+
+/// `GET /v1/models/{model}`: a model group's card (an alias is not one, as in LiteLLM).
+pub(crate) async fn model(
+    State(state): State<AppState>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Response {
+    match state.router.listed_model(&name) {
+        Ok(listed) => axum::Json(card(listed)).into_response(),
+        Err(ModelLookup::Alias) => {
+            ApiError::model_not_found(format!("Model '{name}' not found in router configuration"))
+                .into_response()
+        }
+        Err(ModelLookup::Unknown) => ApiError::model_not_found(format!(
+            "The model `{name}` does not exist or is not accessible"
+        ))
+        .into_response(),
+    }
+}
+
+fn card(listed: ListedModel) -> ModelCard {
+    ModelCard {
+        mode: listed.mode,
+        max_input_tokens: listed.max_input_tokens,
+        max_output_tokens: listed.max_output_tokens,
+        ..ModelCard::new(listed.id)
+    }
 }
 
 /// `GET /health/liveliness`: the process is up.

@@ -41,7 +41,6 @@ pub struct AppState {
     router: Router,
     master_key: Option<Arc<SecretString>>,
     max_body_bytes: usize,
-    started_at: u64,
     answer_headers: Arc<answer_headers::AnswerHeaders>,
 }
 
@@ -58,16 +57,11 @@ impl AppState {
 
     /// State around an already-built router.
     pub fn new(router: Router, master_key: Option<Arc<SecretString>>) -> Self {
-        let started_at = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
         Self {
             answer_headers: Arc::new(answer_headers::AnswerHeaders::new(&router)),
             router,
             master_key,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            started_at,
         }
     }
 
@@ -101,10 +95,15 @@ fn other_routes(state: AppState) -> axum::Router {
                 any(handlers::method_not_allowed),
             );
         }
-        api = api.route(
-            &format!("{prefix}/models"),
-            get(handlers::models).fallback(handlers::method_not_allowed),
-        );
+        api = api
+            .route(
+                &format!("{prefix}/models"),
+                get(handlers::models).fallback(handlers::method_not_allowed),
+            )
+            .route(
+                &format!("{prefix}/models/{{*model}}"),
+                get(handlers::model).fallback(handlers::method_not_allowed),
+            );
     }
     api.route("/health/liveliness", get(handlers::liveliness))
         .route("/health/liveness", get(handlers::liveliness))

@@ -321,15 +321,48 @@ async fn models_lists_groups_and_visible_aliases_without_secrets() {
     assert_eq!(
         ids,
         [
+            "gpt4",
             "gpt-4o",
             "text-embedding-3-small",
             "dall-e-3",
             "gpt-3.5-turbo-instruct",
-            "gpt4"
-        ]
+        ],
+        "visible aliases first, as LiteLLM lists them"
+    );
+    assert_eq!(v["object"], "list");
+    // LiteLLM's card: a fixed date, and what the price table knows of the model.
+    let card = &v["data"][2];
+    assert_eq!(card["created"], 1677610602);
+    assert_eq!(card["owned_by"], "openai");
+    assert_eq!(card["mode"], "embedding");
+    assert!(card["max_input_tokens"].as_u64().unwrap() > 0);
+    assert_eq!(
+        v["data"][0]["mode"], "chat",
+        "an alias shows its group's model"
     );
 
-    // Aliases route, hidden ones included.
+    // One model: a group's card; an alias or an unknown name is a 404 (LiteLLM's words).
+    let get = |path: String| proxy.client().get(format!("{}{path}", proxy.url())).send();
+    let one = get("/v1/models/text-embedding-3-small".into())
+        .await
+        .unwrap();
+    assert_eq!(one.status(), 200);
+    let one: Value = one.json().await.unwrap();
+    assert_eq!(one, *card);
+    for (name, message) in [
+        ("gpt4", "Model 'gpt4' not found in router configuration"),
+        (
+            "nope",
+            "The model `nope` does not exist or is not accessible",
+        ),
+    ] {
+        let r = get(format!("/models/{name}")).await.unwrap();
+        assert_eq!(r.status(), 404, "{name}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["message"], message);
+    }
+
+    // Aliases route, hidden ones included, and the answer names the alias asked for.
     for alias in ["gpt4", "secret-alias"] {
         let r = post(
             &proxy,
@@ -338,7 +371,7 @@ async fn models_lists_groups_and_visible_aliases_without_secrets() {
         )
         .await;
         assert_eq!(r.status(), 200, "alias {alias}");
-        assert_eq!(r.headers()["x-litellm-model-group"], "gpt-4o");
+        assert_eq!(r.headers()["x-litellm-model-group"], alias);
     }
 }
 
