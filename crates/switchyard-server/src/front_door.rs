@@ -60,13 +60,27 @@ pub(crate) const PROXIED_ROUTES: [(&str, Endpoint); 4] = [
     ("/images/generations", Endpoint::ImageGenerations),
 ];
 
-/// The endpoint a proxied path names.
-fn proxied_endpoint(path: &str) -> Option<Endpoint> {
+/// The endpoint a proxied path names, and the model the path names when it
+/// is Azure's form (`/openai/deployments/{model}/chat/completions`, the
+/// path an `AzureOpenAI` client pointed at the proxy uses) or the older
+/// `/engines/{model}/...`: LiteLLM serves both, and the path's model wins
+/// over the body's.
+fn proxied_endpoint(path: &str) -> Option<(Endpoint, Option<String>)> {
     let path = path.strip_prefix("/v1").unwrap_or(path);
-    PROXIED_ROUTES
-        .iter()
-        .find(|(route, _)| *route == path)
-        .map(|(_, endpoint)| *endpoint)
+    if let Some((_, endpoint)) = PROXIED_ROUTES.iter().find(|(route, _)| *route == path) {
+        return Some((*endpoint, None));
+    }
+    let named = path
+        .strip_prefix("/openai/deployments/")
+        .or_else(|| path.strip_prefix("/engines/"))?;
+    // `images/generations` is not served this way, as in LiteLLM.
+    PROXIED_ROUTES[..3].iter().find_map(|(route, endpoint)| {
+        let model = named.strip_suffix(route)?;
+        let model = percent_encoding::percent_decode_str(model)
+            .decode_utf8()
+            .ok()?;
+        (!model.is_empty()).then(|| (*endpoint, Some(model.into_owned())))
+    })
 }
 
 impl FrontDoor {
@@ -82,8 +96,8 @@ impl FrontDoor {
             return futures::future::ready(preflight).boxed();
         }
         let from_browser = request.headers().contains_key(header::ORIGIN);
-        let endpoint = match proxied_endpoint(request.uri().path()) {
-            Some(endpoint) if request.method() == Method::POST => endpoint,
+        let (endpoint, path_model) = match proxied_endpoint(request.uri().path()) {
+            Some(named) if request.method() == Method::POST => named,
             // Other methods on these paths get axum's 405 handling, like every other route.
             _ => {
                 let rest = self
@@ -107,7 +121,7 @@ impl FrontDoor {
         async move {
             let mut response = match auth::reject(&state, &request) {
                 Some(rejection) => rejection,
-                None => proxied(state, endpoint, request).await,
+                None => proxied(state, endpoint, path_model, request).await,
             };
             let headers = response.headers_mut();
             headers.insert(call_id::CALL_ID, call_id);
@@ -154,7 +168,12 @@ impl Service<Request> for FrontDoor {
 }
 
 /// Reads the capped body and the call options, then routes the call.
-async fn proxied<B>(state: AppState, endpoint: Endpoint, request: http::Request<B>) -> Response
+async fn proxied<B>(
+    state: AppState,
+    endpoint: Endpoint,
+    path_model: Option<String>,
+    request: http::Request<B>,
+) -> Response
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<BoxError>,
@@ -181,7 +200,7 @@ where
             .into_response();
         }
     };
-    handlers::routed(state, endpoint, options, raw).await
+    handlers::routed(state, endpoint, options, raw, path_model).await
 }
 
 /// Reads a whole body. Unlike `collect()`, a body that arrives as one frame

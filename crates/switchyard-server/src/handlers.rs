@@ -30,11 +30,15 @@ pub(crate) async fn routed(
     endpoint: Endpoint,
     options: CallOptions,
     raw: Bytes,
+    path_model: Option<String>,
 ) -> Response {
-    let body = match RequestBody::from_bytes(raw) {
+    let mut body = match RequestBody::from_bytes(raw) {
         Ok(body) => body,
         Err(e) => return ApiError::bad_request(e.to_string(), None).into_response(),
     };
+    if let Some(model) = path_model {
+        body.set("model", &model);
+    }
     // What the answer's `model` becomes: the name as the client wrote it.
     let requested_model = body.get_bytes("model");
     match state.router.call_with(endpoint, body, options).await {

@@ -600,3 +600,42 @@ async fn upstream_rate_limit_headers_reach_the_client() {
         );
     }
 }
+
+/// An `AzureOpenAI` client pointed at the proxy calls
+/// `/openai/deployments/{model}/...?api-version=...`, older clients
+/// `/engines/{model}/...`: LiteLLM serves both, the path naming the model.
+#[tokio::test]
+async fn azure_style_and_engine_paths_name_the_model() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&openai_config(&mock)).await.unwrap();
+    let hi = json!([{"role": "user", "content": "hi"}]);
+    let cases = [
+        (
+            "/openai/deployments/gpt-4o/chat/completions?api-version=2024-10-21",
+            json!({"messages": hi}),
+            "gpt-4o-2024-08-06",
+        ),
+        (
+            "/openai/deployments/gpt-4o/chat/completions",
+            json!({"model": "dall-e-3", "messages": hi}),
+            "gpt-4o-2024-08-06",
+        ),
+        (
+            "/engines/text-embedding-3-small/embeddings",
+            json!({"input": "hi"}),
+            "text-embedding-3-small",
+        ),
+        (
+            "/openai/deployments/gpt-3.5-turbo-instruct/completions",
+            json!({"prompt": "hi"}),
+            "gpt-3.5-turbo-instruct",
+        ),
+    ];
+    for (i, (path, body, upstream_model)) in cases.into_iter().enumerate() {
+        let resp = post(&proxy, path, body).await;
+        assert_eq!(resp.status(), 200, "{path}");
+        let calls = mock.calls();
+        assert_eq!(calls.len(), i + 1);
+        assert_eq!(calls[i].json()["model"], upstream_model, "{path}");
+    }
+}
