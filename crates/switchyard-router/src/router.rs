@@ -91,6 +91,8 @@ pub(crate) struct Inner {
     pub(crate) default_priority: Option<u32>,
     /// `enable_pre_call_checks`: context-window and region filters.
     pub(crate) pre_call_checks: bool,
+    /// `dangerously_allow_mock_testing_request_params`.
+    pub(crate) allow_mock_testing: bool,
     /// `enable_tag_filtering`.
     pub(crate) tag_filtering: bool,
     /// Model groups whose name holds a `*`.
@@ -300,6 +302,7 @@ impl RouterBuilder {
                 scheduler: Scheduler::new(DEFAULT_MAX_QUEUE_DEPTH),
                 default_priority: rs.default_priority,
                 pre_call_checks,
+                allow_mock_testing: cfg.general_settings.allow_mock_testing_params,
                 tag_filtering: rs.enable_tag_filtering.unwrap_or(false),
                 wildcards,
                 needs_tokens,
@@ -446,6 +449,7 @@ impl Router {
     ) -> Result<RoutedResponse, RouterError> {
         let route = crate::validate::litellm_route(endpoint);
         crate::validate::require_inputs(endpoint, &body)?;
+        crate::validate::allow_mock_testing(&body, self.inner.allow_mock_testing)?;
         let unknown = |requested: String| RouterError::UnknownModel {
             route,
             requested,
@@ -480,6 +484,7 @@ impl Router {
                 .map(|n| n as u32),
             fallbacks: RequestFallbacks::from_body(&body, group),
             facts: RequestFacts::read(&self.inner, endpoint, &model, &body, wildcard_match),
+            mock_testing: retry::MockTesting::from_body(&body),
             body: &body,
         };
         let (success, trail) = retry::execute(&self.inner, group, &plan).await?;

@@ -54,6 +54,28 @@ pub(crate) fn require_prompt(
     Err(missing(endpoint, "prompt"))
 }
 
+/// LiteLLM refuses its `mock_testing_*` parameters unless the config allows
+/// them: a request asking for a faked failure must not pass as a success.
+pub(crate) fn allow_mock_testing(body: &RequestBody, allowed: bool) -> Result<(), RouterError> {
+    if allowed {
+        return Ok(());
+    }
+    let present: Vec<&str> = crate::retry::MOCK_TESTING_PARAMS
+        .into_iter()
+        .filter(|name| body.contains(name))
+        .collect();
+    if present.is_empty() {
+        return Ok(());
+    }
+    Err(RouterError::BadRequest {
+        message: format!(
+            "Mock testing request params are disabled on this proxy: {}. An admin can enable them by setting `general_settings.dangerously_allow_mock_testing_request_params: true` in config.yaml. This setting cannot be changed from the Admin UI or the API.",
+            present.join(", ")
+        ),
+        param: None,
+    })
+}
+
 fn missing(endpoint: Endpoint, param: &str) -> RouterError {
     RouterError::BadRequest {
         message: format!(

@@ -542,3 +542,73 @@ async fn the_final_error_names_every_attempt() {
         "{message}"
     );
 }
+
+/// LiteLLM's `mock_testing_*` request parameters fake a failure to try a
+/// config's fallbacks and retries; they are refused unless
+/// `general_settings.dangerously_allow_mock_testing_request_params` is set
+/// (`raise_if_mock_testing_params_disallowed`, `_handle_mock_testing_fallbacks`,
+/// `_handle_mock_testing_rate_limit_error` in LiteLLM 1.106).
+#[tokio::test]
+async fn mock_testing_parameters_fake_failures_only_when_the_config_allows_them() {
+    let a = MockUpstream::start_named("a").await;
+    let b = MockUpstream::start_named("b").await;
+    let large = MockUpstream::start_named("large").await;
+    let deployments = [
+        dep("gpt-a", "a1", &a, ""),
+        dep("gpt-b", "b1", &b, ""),
+        dep("gpt-large", "l1", &large, ""),
+    ];
+    let fallbacks = "router_settings:\n  num_retries: 1\n  fallbacks: [{gpt-a: [gpt-b]}]\n  context_window_fallbacks: [{gpt-a: [gpt-large]}]\n";
+    let with = |key: &str| {
+        let mut body = hello("gpt-a");
+        body[key] = json!(true);
+        body
+    };
+
+    // Not allowed: a 400 naming the parameter, and nothing is called.
+    let proxy = start(&config(&deployments, fallbacks)).await;
+    let answer = chat(&proxy, with("mock_testing_fallbacks")).await;
+    assert_eq!(answer.status, 400, "{}", answer.text);
+    assert!(
+        answer.message().starts_with(
+            "Mock testing request params are disabled on this proxy: mock_testing_fallbacks."
+        ),
+        "{}",
+        answer.text
+    );
+    assert_eq!(a.call_count() + b.call_count(), 0);
+
+    let allowed = format!(
+        "{fallbacks}general_settings:\n  dangerously_allow_mock_testing_request_params: true\n"
+    );
+    let proxy = start(&config(&deployments, &allowed)).await;
+    // gpt-a "fails" before any call, and its fallback answers.
+    let answer = chat(&proxy, with("mock_testing_fallbacks")).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["id"], "chatcmpl-mock-b-1");
+    assert_eq!(answer.retries_fallbacks(), ("0".to_owned(), "1".to_owned()));
+    let answer = chat(&proxy, with("mock_testing_context_fallbacks")).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["id"], "chatcmpl-mock-large-1");
+    assert_eq!(a.call_count(), 0);
+    // A faked rate limit is retried, and the retry is real.
+    let answer = chat(&proxy, with("mock_testing_rate_limit_error")).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.body["id"], "chatcmpl-mock-a-1");
+    assert_eq!(answer.retries_fallbacks(), ("1".to_owned(), "0".to_owned()));
+    // The parameters never reach an upstream.
+    for call in a.calls().iter().chain(b.calls().iter()) {
+        assert!(call.json().get("mock_testing_rate_limit_error").is_none());
+        assert!(call.json().get("mock_testing_fallbacks").is_none());
+    }
+    // Without a fallback the faked failure is the answer.
+    let mut body = hello("gpt-b");
+    body["mock_testing_fallbacks"] = json!(true);
+    let answer = chat(&proxy, body).await;
+    assert_eq!(answer.status, 500, "{}", answer.text);
+    assert!(
+        answer
+            .message()
+            .contains("This is a mock exception for model=gpt-b")
+    );
+}

@@ -105,6 +105,7 @@ pub(crate) const GENERAL_SETTINGS_KEYS: &[&str] = &[
     "custom_sso",
     "custom_team_metadata_validate",
     "custom_ui_sso_sign_in_handler",
+    "dangerously_allow_mock_testing_request_params",
     "dangerously_permit_weak_or_unset_master_key",
     "database_args",
     "database_connect_timeout",

@@ -200,6 +200,9 @@ pub struct LitellmSettings {
 pub struct GeneralSettings {
     /// `master_key`: required as `Authorization: Bearer` when set.
     pub master_key: Option<SecretString>,
+    /// `dangerously_allow_mock_testing_request_params`: requests may carry
+    /// `mock_testing_fallbacks` and its siblings (refused with a 400 otherwise).
+    pub allow_mock_testing_params: bool,
 }
 
 /// A non-fatal finding: a key Switchyard does not use (yet), or a footgun.

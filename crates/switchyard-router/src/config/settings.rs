@@ -189,6 +189,9 @@ pub(crate) fn read_general(r: &mut Reader<'_>, node: &Node, out: &mut GeneralSet
         |r, _, key, v, p| {
             match key {
                 "master_key" => out.master_key = r.secret(v, p),
+                "dangerously_allow_mock_testing_request_params" => {
+                    out.allow_mock_testing_params = r.bool(v, p).unwrap_or(false);
+                }
                 _ => return false,
             }
             true

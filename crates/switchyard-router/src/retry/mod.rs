@@ -52,6 +52,72 @@ pub(crate) struct CallPlan<'a> {
     pub(crate) num_retries: Option<u32>,
     pub(crate) fallbacks: RequestFallbacks,
     pub(crate) facts: RequestFacts,
+    /// Failures the request asked to be faked (`mock_testing_*`).
+    pub(crate) mock_testing: MockTesting,
+}
+
+/// LiteLLM's `mock_testing_*` request parameters, for trying a config's
+/// fallbacks and retries without a failing upstream (allowed only with
+/// `general_settings.dangerously_allow_mock_testing_request_params`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct MockTesting {
+    /// The requested group fails with this before any call
+    /// (`mock_testing_fallbacks`, `_context_fallbacks`, `_content_policy_fallbacks`).
+    pub(crate) failure: Option<ErrorKind>,
+    /// The first attempt is a rate limit (`mock_testing_rate_limit_error`).
+    pub(crate) rate_limit: bool,
+}
+
+impl MockTesting {
+    /// The parameters `body` sets to `true`.
+    pub(crate) fn from_body(body: &RequestBody) -> Self {
+        let on = |key: &str| body.get_bool(key) == Some(true);
+        let failure = [
+            ("mock_testing_fallbacks", ErrorKind::InternalServer),
+            (
+                "mock_testing_context_fallbacks",
+                ErrorKind::ContextWindowExceeded,
+            ),
+            (
+                "mock_testing_content_policy_fallbacks",
+                ErrorKind::ContentPolicyViolation,
+            ),
+        ]
+        .into_iter()
+        .find_map(|(key, kind)| on(key).then_some(kind));
+        Self {
+            failure,
+            rate_limit: on("mock_testing_rate_limit_error"),
+        }
+    }
+}
+
+/// The names of LiteLLM's gated mock-testing parameters.
+pub(crate) const MOCK_TESTING_PARAMS: [&str; 4] = [
+    "mock_testing_fallbacks",
+    "mock_testing_context_fallbacks",
+    "mock_testing_content_policy_fallbacks",
+    "mock_testing_rate_limit_error",
+];
+
+/// A failure faked for `mock_testing_*`, named like an attempt so the final
+/// error and the route header say what happened.
+fn mock_testing_failure(kind: ErrorKind, group: &str, trail: &mut Trail) -> ProviderError {
+    let what = match kind {
+        ErrorKind::RateLimit => "a rate limit error".to_owned(),
+        _ => "a fallback".to_owned(),
+    };
+    let error = ProviderError::new(
+        kind,
+        "mock",
+        format!("This is a mock exception for model={group}, to trigger {what}."),
+    );
+    trail.attempts.push(Attempt {
+        deployment_id: "mock_testing".to_owned(),
+        model_group: group.to_owned(),
+        error: error.clone(),
+    });
+    error
 }
 
 /// A successful attempt and how the request got there.
@@ -136,12 +202,19 @@ fn run_group_chain<'a>(
 ) -> BoxFuture<'a, Result<Success, GroupFailure>> {
     Box::pin(async move {
         trail.tried_groups.push(group.to_owned());
-        let (failure, tier_hops) = match run_group(inner, group, depth, plan, trail).await {
-            Ok(mut success) => {
-                success.fallbacks = depth + success.tier_hops;
-                return Ok(success);
-            }
-            Err(failed) => failed,
+        let mocked = plan.mock_testing.failure.filter(|_| depth == 0);
+        let (failure, tier_hops) = match mocked {
+            Some(kind) => (
+                GroupFailure::Upstream(mock_testing_failure(kind, group, trail)),
+                0,
+            ),
+            None => match run_group(inner, group, depth, plan, trail).await {
+                Ok(mut success) => {
+                    success.fallbacks = depth + success.tier_hops;
+                    return Ok(success);
+                }
+                Err(failed) => failed,
+            },
         };
         let mut hops = depth + tier_hops;
         if plan.fallbacks.disabled || hops >= inner.fallbacks.max_fallbacks {
@@ -197,6 +270,19 @@ async fn run_group(
     let mut retries_in_tier = 0u32;
     let mut tier_hops = 0u32;
     let mut last_error: Option<ProviderError> = None;
+    if plan.mock_testing.rate_limit && depth == 0 && trail.attempts.is_empty() {
+        // The first attempt "fails" before any deployment is picked, as in LiteLLM.
+        let error = mock_testing_failure(ErrorKind::RateLimit, group, trail);
+        if inner
+            .retry
+            .allowed(group, ErrorKind::RateLimit, plan.num_retries)
+            == 0
+        {
+            return Err((GroupFailure::Upstream(error), 0));
+        }
+        retries_in_tier = 1;
+        last_error = Some(error);
+    }
     loop {
         let picked = match plan.facts.priority {
             Some(priority) => {
