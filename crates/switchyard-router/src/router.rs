@@ -97,6 +97,9 @@ pub(crate) struct Inner {
     pub(crate) tag_filtering: bool,
     /// Model groups whose name holds a `*`.
     wildcards: Vec<Pattern>,
+    /// The price table, kept when there are wildcard groups: it names the
+    /// provider of a bare model name (`gpt-4.1-nano` is OpenAI's).
+    providers: Option<Arc<PriceTable>>,
     /// Whether any routing rule reads the request's token count.
     needs_tokens: bool,
     /// Latency samples kept per deployment, and for how long.
@@ -275,7 +278,7 @@ impl RouterBuilder {
                 strategy,
                 RoutingStrategy::UsageBased | RoutingStrategy::UsageBasedV2
             );
-        let wildcards = groups
+        let wildcards: Vec<Pattern> = groups
             .keys()
             .filter_map(|name| Pattern::parse(name))
             .collect();
@@ -304,6 +307,7 @@ impl RouterBuilder {
                 pre_call_checks,
                 allow_mock_testing: cfg.general_settings.allow_mock_testing_params,
                 tag_filtering: rs.enable_tag_filtering.unwrap_or(false),
+                providers: (!wildcards.is_empty()).then(|| Arc::new(prices.clone())),
                 wildcards,
                 needs_tokens,
                 latency_window,
@@ -353,15 +357,43 @@ impl Router {
 
     /// What `/v1/models` says of each listed name, in [`model_names`](Self::model_names)'
     /// order: the first deployment's (for an alias, its group's) mode and token limits.
-    pub fn listed_models(&self) -> Vec<ListedModel> {
-        self.inner
-            .listed_names
-            .iter()
-            .map(|name| {
-                let group = self.inner.resolve_group(name).unwrap_or(name);
-                ListedModel::of(name, self.inner.groups.get(group).and_then(|d| d.first()))
-            })
-            .collect()
+    ///
+    /// A provider's wildcard group (`openai/*`) stands for the models the
+    /// price table knows of that provider, listed as `openai/<model>` in name
+    /// order, as LiteLLM expands it; the pattern itself is listed only with
+    /// `with_wildcard_routes` (LiteLLM's `return_wildcard_routes=true`).
+    pub fn listed_models(&self, with_wildcard_routes: bool) -> Vec<ListedModel> {
+        let mut out = Vec::with_capacity(self.inner.listed_names.len());
+        for name in &self.inner.listed_names {
+            let group = self.inner.resolve_group(name).unwrap_or(name);
+            let first = self.inner.groups.get(group).and_then(|d| d.first());
+            let provider = name.strip_suffix("/*").filter(|p| !p.contains(['/', '*']));
+            match (provider, &self.inner.providers) {
+                (Some(provider), Some(table)) => {
+                    if with_wildcard_routes {
+                        out.push(ListedModel::of(name, first));
+                    }
+                    let mut known: Vec<ListedModel> = table
+                        .iter()
+                        .filter(|(_, price)| price.provider.as_deref() == Some(provider))
+                        .map(|(key, price)| ListedModel {
+                            id: match key.strip_prefix(provider).and_then(|k| k.strip_prefix('/')) {
+                                Some(_) => key.to_owned(),
+                                None => format!("{provider}/{key}"),
+                            },
+                            mode: price.mode.clone(),
+                            max_input_tokens: price.max_input_tokens,
+                            max_output_tokens: price.max_output_tokens,
+                        })
+                        .collect();
+                    known.sort_by(|a, b| a.id.cmp(&b.id));
+                    known.dedup_by(|a, b| a.id == b.id);
+                    out.extend(known);
+                }
+                _ => out.push(ListedModel::of(name, first)),
+            }
+        }
+        out
     }
 
     /// What `/v1/models/{name}` says of a model group. Only group names are
@@ -548,8 +580,23 @@ impl Inner {
         if let Some(group) = self.resolve_group(model) {
             return Some((group, None));
         }
-        let (pattern, matched) = wildcard::best_match(&self.wildcards, model)?;
+        if let Some((pattern, matched)) = wildcard::best_match(&self.wildcards, model) {
+            let (name, _) = self.groups.get_key_value(&pattern.group)?;
+            return Some((name.as_str(), Some(matched)));
+        }
+        // A bare name of a known model goes to its provider's wildcard group,
+        // as LiteLLM infers the provider (`gpt-4.1-nano` → `openai/*`).
+        let provider = self
+            .providers
+            .as_ref()?
+            .lookup(model)?
+            .provider
+            .as_deref()?;
+        let prefixed = format!("{provider}/{model}");
+        let (pattern, matched) = wildcard::best_match(&self.wildcards, &prefixed)?;
         let (name, _) = self.groups.get_key_value(&pattern.group)?;
+        // The matched part is the end of `prefixed`, so of `model` too (or all of it).
+        let matched = &model[model.len().saturating_sub(matched.len())..];
         Some((name.as_str(), Some(matched)))
     }
 

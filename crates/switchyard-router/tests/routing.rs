@@ -378,3 +378,32 @@ router_settings:
         "{err:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_bare_known_model_name_goes_to_its_providers_wildcard_group() {
+    let r = router(
+        r#"
+model_list:
+  - model_name: "openai/*"
+    litellm_params: {model: "openai/*", mock_response: openai}
+    model_info: {id: openai-any}
+  - model_name: "anthropic/*"
+    litellm_params: {model: "openai/*", mock_response: anthropic}
+    model_info: {id: anthropic-any}
+"#,
+    );
+    // LiteLLM knows gpt-4.1-nano as OpenAI's, and routes it to `openai/*`.
+    let answer = r
+        .chat_completion(chat("gpt-4.1-nano", json!({})))
+        .await
+        .unwrap();
+    assert_eq!(answer.deployment.id, "openai-any");
+    let completion: serde_json::Value = answer.json().unwrap();
+    assert_eq!(completion["model"], "gpt-4.1-nano");
+    // A name no price table knows has no provider to go by.
+    let err = r
+        .chat_completion(chat("made-up-model", json!({})))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Invalid model name"), "{err}");
+}

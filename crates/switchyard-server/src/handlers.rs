@@ -162,9 +162,25 @@ fn response_model(
 }
 
 /// `GET /v1/models`.
-pub(crate) async fn models(State(state): State<AppState>) -> Response {
-    let cards = state.router.listed_models().into_iter().map(card).collect();
+pub(crate) async fn models(
+    State(state): State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<ModelsQuery>,
+) -> Response {
+    let wildcards = query.return_wildcard_routes.as_deref() == Some("true");
+    let cards = state
+        .router
+        .listed_models(wildcards)
+        .into_iter()
+        .map(card)
+        .collect();
     axum::Json(ModelList::new(cards)).into_response()
+}
+
+/// `GET /v1/models` query parameters.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct ModelsQuery {
+    /// `true`: list wildcard groups' patterns too.
+    return_wildcard_routes: Option<String>,
 }
 
 /// `GET /v1/models/{model}`: a model group's card (an alias is not one, as in LiteLLM).

@@ -639,3 +639,54 @@ async fn azure_style_and_engine_paths_name_the_model() {
         assert_eq!(calls[i].json()["model"], upstream_model, "{path}");
     }
 }
+
+/// LiteLLM lists a provider's wildcard group as that provider's known models,
+/// and the pattern itself only when asked (`return_wildcard_routes=true`).
+#[tokio::test]
+async fn a_wildcard_group_is_listed_as_its_providers_models() {
+    let mock = MockUpstream::start().await;
+    let yaml = format!(
+        "model_list:\n  - model_name: \"openai/*\"\n    litellm_params: {{model: \"openai/*\", api_base: {}, api_key: k}}\n",
+        mock.url()
+    );
+    let proxy = ProxyHarness::start(&yaml).await.unwrap();
+    let ids = |query: &'static str| {
+        let proxy = &proxy;
+        async move {
+            let v: Value = proxy
+                .client()
+                .get(format!("{}/v1/models{query}", proxy.url()))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let listed = ids("").await;
+    assert!(listed.len() > 50, "{listed:?}");
+    assert!(listed.iter().any(|id| id == "openai/gpt-4o-mini"));
+    assert!(listed.iter().all(|id| id.starts_with("openai/")));
+    assert!(!listed.iter().any(|id| id == "openai/*"));
+    let with_routes = ids("?return_wildcard_routes=true").await;
+    assert_eq!(with_routes[0], "openai/*");
+    assert_eq!(with_routes.len(), listed.len() + 1);
+
+    // And a bare name of an OpenAI model routes through it.
+    let resp = post(
+        &proxy,
+        "/v1/chat/completions",
+        json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["x-litellm-model-group"], "gpt-4o-mini");
+    assert_eq!(mock.calls()[0].json()["model"], "gpt-4o-mini");
+}

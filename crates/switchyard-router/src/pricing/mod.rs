@@ -213,6 +213,11 @@ impl PriceTable {
         self.entries.is_empty()
     }
 
+    /// Every entry, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &ModelPrice)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
     /// The entry under exactly this key.
     pub fn get(&self, key: &str) -> Option<&ModelPrice> {
         self.entries.get(key)
