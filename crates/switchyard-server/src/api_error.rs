@@ -2,8 +2,11 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use switchyard_router::{RouterError, Unavailable};
 use switchyard_types::ErrorBody;
+
+use crate::answer::{Answer, HeaderLines};
 
 /// An error on its way to the client.
 #[derive(Debug)]
@@ -63,6 +66,11 @@ impl ApiError {
             "invalid_request_error",
             None,
         )
+    }
+
+    /// Any other status, about the request itself.
+    pub(crate) fn with_status(status: StatusCode, message: impl Into<String>) -> Self {
+        Self::new(status, message, "invalid_request_error", None)
     }
 
     /// A 413 for a body over the cap.
@@ -132,6 +140,19 @@ impl From<RouterError> for ApiError {
                 e
             }
         }
+    }
+}
+
+impl ApiError {
+    /// The error as the server's answer.
+    pub(crate) fn into_answer(self) -> Answer {
+        let body = serde_json::to_vec(&self.body).expect("an error body serialises");
+        let mut lines = HeaderLines::with_capacity(128);
+        lines.push("content-type", b"application/json");
+        if let Some(secs) = self.retry_after_secs {
+            lines.push("retry-after", itoa::Buffer::new().format(secs).as_bytes());
+        }
+        Answer::full(self.status, lines, Bytes::from(body))
     }
 }
 

@@ -1,6 +1,5 @@
 //! `general_settings.master_key`: every route but liveness/readiness needs it.
 
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
@@ -18,23 +17,31 @@ const PUBLIC_PATHS: &[&str] = &[
 /// The rejection for a request without the master key, when one is
 /// configured; `None` lets the request through.
 pub(crate) fn reject<B>(state: &AppState, request: &http::Request<B>) -> Option<Response> {
+    refusal(state, request.uri().path(), |name| {
+        request.headers().get(name).map(|v| v.as_bytes())
+    })
+    .map(|message| ApiError::unauthorized(message).into_response())
+}
+
+/// Why a request with this path and these headers is refused (LiteLLM's
+/// words), or `None` when it may pass.
+pub(crate) fn refusal<'h>(
+    state: &AppState,
+    path: &str,
+    header: impl Fn(&str) -> Option<&'h [u8]>,
+) -> Option<&'static str> {
     let master_key = state.master_key.as_ref()?;
-    if PUBLIC_PATHS.contains(&request.uri().path()) {
+    if PUBLIC_PATHS.contains(&path) {
         return None;
     }
-    let refusal = match presented_key(request.headers()) {
-        Presented::Key(key)
-            if bool::from(key.as_bytes().ct_eq(master_key.expose_secret().as_bytes())) =>
-        {
-            return None;
-        }
-        Presented::None => "Authentication Error, No api key passed in.",
-        Presented::Malformed => {
-            "Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix."
-        }
-        Presented::Key(_) => "Authentication Error, Invalid proxy server token passed.",
-    };
-    Some(ApiError::unauthorized(refusal).into_response())
+    match presented_key(header) {
+        Presented::Key(key) if bool::from(key.ct_eq(master_key.expose_secret().as_bytes())) => None,
+        Presented::None => Some("Authentication Error, No api key passed in."),
+        Presented::Malformed => Some(
+            "Authentication Error, Malformed API Key passed in. Ensure Key has `Bearer ` prefix.",
+        ),
+        Presented::Key(_) => Some("Authentication Error, Invalid proxy server token passed."),
+    }
 }
 
 /// What a request offers as its key.
@@ -42,7 +49,7 @@ enum Presented<'a> {
     None,
     /// An `Authorization` header that is not `Bearer <key>` (or `Basic`).
     Malformed,
-    Key(&'a str),
+    Key(&'a [u8]),
 }
 
 /// The key, looked for where LiteLLM looks (`get_api_key` in its
@@ -50,8 +57,7 @@ enum Presented<'a> {
 /// without `Bearer `), `Authorization: Bearer` (a bare key there is
 /// malformed), then Azure's `api-key`, Anthropic's `x-api-key`, Google's
 /// `x-goog-api-key` and Azure APIM's `Ocp-Apim-Subscription-Key`, as sent.
-fn presented_key(headers: &HeaderMap) -> Presented<'_> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+fn presented_key<'h>(header: impl Fn(&str) -> Option<&'h [u8]>) -> Presented<'h> {
     let key = if let Some(value) = header("x-litellm-api-key") {
         strip_scheme(value).unwrap_or(value)
     } else if let Some(value) = header("authorization").filter(|v| !v.is_empty()) {
@@ -66,7 +72,7 @@ fn presented_key(headers: &HeaderMap) -> Presented<'_> {
         "ocp-apim-subscription-key",
     ]
     .into_iter()
-    .find_map(header)
+    .find_map(&header)
     {
         value
     } else {
@@ -80,8 +86,8 @@ fn presented_key(headers: &HeaderMap) -> Presented<'_> {
 }
 
 /// The token after `Bearer ` (or `bearer `, or `Basic ` as Langfuse sends it).
-fn strip_scheme(value: &str) -> Option<&str> {
-    ["Bearer ", "bearer ", "Basic "]
+fn strip_scheme(value: &[u8]) -> Option<&[u8]> {
+    [&b"Bearer "[..], b"bearer ", b"Basic "]
         .iter()
-        .find_map(|scheme| value.strip_prefix(scheme))
+        .find_map(|scheme| value.strip_prefix(*scheme))
 }

@@ -4,83 +4,59 @@
 //! origin, method and header), and the answer to a CORS preflight, which
 //! needs no key.
 
-use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
+use axum::http::StatusCode;
+use bytes::Bytes;
+
+use crate::answer::{Answer, HeaderLines};
 
 /// On every answer.
-pub(crate) const SECURITY_HEADERS: [(HeaderName, HeaderValue); 4] = [
-    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-    (
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("frame-ancestors 'none'"),
-    ),
-    (
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    ),
-    (header::VARY, HeaderValue::from_static("Origin")),
-];
+pub(crate) const SECURITY_LINES: &[u8] = b"x-frame-options: DENY\r\ncontent-security-policy: frame-ancestors 'none'\r\nx-content-type-options: nosniff\r\nvary: Origin\r\n";
 
-/// The headers LiteLLM lets a page read, on answers to a request with an `Origin`.
-const EXPOSED: HeaderValue = HeaderValue::from_static(
-    "x-litellm-semantic-filter, x-litellm-semantic-filter-tools, x-litellm-adaptive-router-model, x-litellm-applied-guardrails, x-litellm-guardrail-scan-id, x-litellm-guardrail-scan-metadata, x-litellm-cache-key",
-);
+/// On answers to a request with an `Origin`: any page may read them, and
+/// these headers (the ones LiteLLM lets a page read).
+const CORS_LINES: &[u8] = b"access-control-allow-origin: *\r\naccess-control-expose-headers: x-litellm-semantic-filter, x-litellm-semantic-filter-tools, x-litellm-adaptive-router-model, x-litellm-applied-guardrails, x-litellm-guardrail-scan-id, x-litellm-guardrail-scan-metadata, x-litellm-cache-key\r\n";
 
 /// The answer to a CORS preflight (`OPTIONS` with `Origin` and
 /// `Access-Control-Request-Method`), or `None` for any other request.
-pub(crate) fn preflight<B>(request: &http::Request<B>) -> Option<Response> {
-    let headers = request.headers();
-    if request.method() != Method::OPTIONS
-        || !headers.contains_key(header::ORIGIN)
-        || !headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+pub(crate) fn preflight<'h>(
+    method: &str,
+    header: impl Fn(&str) -> Option<&'h [u8]>,
+) -> Option<Answer> {
+    if method != "OPTIONS"
+        || header("origin").is_none()
+        || header("access-control-request-method").is_none()
     {
         return None;
     }
-    let mut response = Response::new(Body::from("OK"));
-    *response.status_mut() = StatusCode::OK;
-    let out = response.headers_mut();
-    out.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
+    let mut lines = HeaderLines::with_capacity(512);
+    lines.push("content-type", b"text/plain; charset=utf-8");
+    lines.push("access-control-allow-origin", b"*");
+    lines.push(
+        "access-control-allow-methods",
+        b"DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, QUERY",
     );
-    out.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    out.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static("DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, QUERY"),
-    );
-    out.insert(
-        header::ACCESS_CONTROL_MAX_AGE,
-        HeaderValue::from_static("600"),
-    );
+    lines.push("access-control-max-age", b"600");
     // Every header is allowed: the ones asked for are granted as asked.
-    if let Some(asked) = headers.get(header::ACCESS_CONTROL_REQUEST_HEADERS) {
-        out.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.clone());
+    if let Some(asked) = header("access-control-request-headers") {
+        lines.push("access-control-allow-headers", asked);
     }
-    out.extend(SECURITY_HEADERS);
-    out.insert(
-        header::VARY,
-        HeaderValue::from_static(
-            "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network",
-        ),
+    lines.extend(&SECURITY_LINES[..SECURITY_LINES.len() - b"vary: Origin\r\n".len()]);
+    lines.push(
+        "vary",
+        b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers, Access-Control-Request-Private-Network",
     );
-    Some(response)
+    Some(Answer::full(
+        StatusCode::OK,
+        lines,
+        Bytes::from_static(b"OK"),
+    ))
 }
 
-/// Adds what every answer carries (when it was not prebuilt with them) and,
-/// for a request that came with an `Origin`, the CORS headers.
-pub(crate) fn finish(headers: &mut HeaderMap, from_browser: bool) {
-    if !headers.contains_key(header::X_FRAME_OPTIONS) {
-        headers.extend(SECURITY_HEADERS);
-    }
+/// Adds what every answer carries and, for a request that came with an
+/// `Origin`, the CORS headers.
+pub(crate) fn finish(lines: &mut HeaderLines, from_browser: bool) {
+    lines.extend(SECURITY_LINES);
     if from_browser {
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, EXPOSED);
+        lines.extend(CORS_LINES);
     }
 }

@@ -3,24 +3,27 @@
 //! that sends its own (up to 256 characters) gets it back, as LiteLLM does;
 //! otherwise it is a fresh random UUID.
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use rand::RngCore;
 
-pub(crate) const CALL_ID: HeaderName = HeaderName::from_static("x-litellm-call-id");
+use crate::answer::HeaderLines;
+
+pub(crate) const CALL_ID: &str = "x-litellm-call-id";
 
 /// LiteLLM's `MAX_LITELLM_CALL_ID_LENGTH`.
 const MAX_CLIENT_ID_LEN: usize = 256;
 
-/// The request's call id.
-pub(crate) fn for_request(headers: &HeaderMap) -> HeaderValue {
-    match headers.get(&CALL_ID) {
-        Some(theirs) if !theirs.is_empty() && theirs.len() <= MAX_CLIENT_ID_LEN => theirs.clone(),
-        _ => new_uuid(),
+/// Adds the request's call id: `theirs` (the request's header), else a new one.
+pub(crate) fn write(lines: &mut HeaderLines, theirs: Option<&[u8]>) {
+    match theirs {
+        Some(theirs) if !theirs.is_empty() && theirs.len() <= MAX_CLIENT_ID_LEN => {
+            lines.push(CALL_ID, theirs);
+        }
+        _ => lines.push(CALL_ID, &new_uuid()),
     }
 }
 
 /// A random (version 4) UUID in its usual 36-character form.
-fn new_uuid() -> HeaderValue {
+fn new_uuid() -> [u8; 36] {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
@@ -37,28 +40,35 @@ fn new_uuid() -> HeaderValue {
         text[at + 1] = HEX[usize::from(b & 0x0f)];
         at += 2;
     }
-    HeaderValue::from_bytes(&text).expect("hex digits and dashes are a valid header value")
+    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn id_of(lines: &HeaderLines) -> String {
+        let (_, value) = lines.iter().next().unwrap();
+        String::from_utf8(value.to_vec()).unwrap()
+    }
+
     #[test]
     fn fresh_ids_are_distinct_v4_uuids_and_a_clients_own_is_kept() {
-        let a = for_request(&HeaderMap::new());
-        let b = for_request(&HeaderMap::new());
+        let (mut a, mut b) = (HeaderLines::default(), HeaderLines::default());
+        write(&mut a, None);
+        write(&mut b, None);
+        let (a, b) = (id_of(&a), id_of(&b));
         assert_ne!(a, b);
-        let a = a.to_str().unwrap();
         assert_eq!(a.len(), 36);
         assert_eq!(a.as_bytes()[14], b'4', "{a}");
         assert!(matches!(a.as_bytes()[19], b'8' | b'9' | b'a' | b'b'), "{a}");
         assert_eq!(a.matches('-').count(), 4);
 
-        let mut theirs = HeaderMap::new();
-        theirs.insert(CALL_ID, HeaderValue::from_static("trace-42"));
-        assert_eq!(for_request(&theirs), "trace-42");
-        theirs.insert(CALL_ID, HeaderValue::from_str(&"x".repeat(257)).unwrap());
-        assert_ne!(for_request(&theirs), "x".repeat(257).as_str());
+        let mut theirs = HeaderLines::default();
+        write(&mut theirs, Some(b"trace-42"));
+        assert_eq!(id_of(&theirs), "trace-42");
+        let mut long = HeaderLines::default();
+        write(&mut long, Some("x".repeat(257).as_bytes()));
+        assert_eq!(id_of(&long).len(), 36);
     }
 }

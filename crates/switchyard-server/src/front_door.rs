@@ -1,36 +1,36 @@
-//! The proxy's HTTP service: the four proxied POST routes go straight to their
-//! handler; everything else (models, health, 404s, wrong methods) through axum.
+//! What the proxy does with a request: the four proxied POST routes go
+//! straight to their handler; everything else (models, health, 404s, wrong
+//! methods) through axum. Every answer leaves with the security headers,
+//! CORS when a browser asked, and, for proxied calls, a call id.
 //!
-//! Why: axum's router costs, per request, a route lookup, two boxed service
-//! clones, a boxed handler future and the extractors' copies; on the proxied
-//! routes that was several percent of the proxy's CPU. This path does what the
-//! axum middleware does for the other routes, in the same order: master key,
-//! body cap, handler, log line.
+//! Why not axum for everything: its router costs, per request, a route
+//! lookup, two boxed service clones, a boxed handler future and the
+//! extractors' copies; on the proxied routes that was several percent of the
+//! proxy's CPU. This path does what the axum middleware does for the other
+//! routes: the master-key check, then the handler.
 
 use std::convert::Infallible;
 use std::task::{Context, Poll};
 
+use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{Method, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::header;
+use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 use futures::future::{BoxFuture, FutureExt};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use switchyard_providers::Endpoint;
+use switchyard_router::CallOptions;
 use tower::{Service, ServiceExt};
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
 use crate::AppState;
+use crate::answer::{Answer, HeaderLines};
 use crate::api_error::ApiError;
-use crate::auth;
-use crate::browser;
-use crate::call_id;
-use crate::handlers;
-use crate::logging::RequestLine;
+use crate::http1::head::RequestHead;
+use crate::{auth, browser, call_id, handlers};
 
-/// The proxy as a tower service: routes the proxied endpoints directly and hands
-/// the rest to axum. Build it with [`app`](crate::app).
+/// The proxy's request handling, with or without a socket. Build it with
+/// [`app`](crate::app).
 #[derive(Clone)]
 pub struct FrontDoor {
     state: AppState,
@@ -40,15 +40,6 @@ pub struct FrontDoor {
 impl std::fmt::Debug for FrontDoor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FrontDoor").finish_non_exhaustive()
-    }
-}
-
-impl FrontDoor {
-    pub(crate) fn new(state: AppState) -> Self {
-        Self {
-            rest: crate::other_routes(state.clone()),
-            state,
-        }
     }
 }
 
@@ -83,163 +74,193 @@ fn proxied_endpoint(path: &str) -> Option<(Endpoint, Option<String>)> {
     })
 }
 
+/// What a request asks for, known from its head.
+pub(crate) enum Plan {
+    /// Answered from the head alone (a preflight): its body is not needed.
+    Answer(Answer),
+    /// A proxied call refused from its head (no key, a bad option): its body
+    /// is not needed.
+    Refused(Answer),
+    /// A proxied call: read the body, then route it.
+    Proxied {
+        endpoint: Endpoint,
+        path_model: Option<String>,
+        options: CallOptions,
+    },
+    /// Anything else: axum, with the body.
+    Other,
+}
+
+impl Plan {
+    /// Whether the answer gets a call id (the calls LiteLLM gives one).
+    pub(crate) fn is_proxied(&self) -> bool {
+        matches!(self, Plan::Proxied { .. } | Plan::Refused(_))
+    }
+}
+
 impl FrontDoor {
-    /// Routes one request: a proxied POST straight to its handler, anything
-    /// else to axum. Generic over the body so the server can hand over hyper's
-    /// body as it is (no boxing per request) and tests can call it with axum's.
-    fn route<B>(&self, request: http::Request<B>) -> BoxFuture<'static, Response>
-    where
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
-        if let Some(preflight) = browser::preflight(&request) {
-            return futures::future::ready(preflight).boxed();
+    pub(crate) fn new(state: AppState) -> Self {
+        Self {
+            rest: crate::other_routes(state.clone()),
+            state,
         }
-        let from_browser = request.headers().contains_key(header::ORIGIN);
-        let (endpoint, path_model) = match proxied_endpoint(request.uri().path()) {
-            Some(named) if request.method() == Method::POST => named,
-            // Other methods on these paths get axum's 405 handling, like every other route.
-            _ => {
-                let rest = self
-                    .rest
-                    .clone()
-                    .oneshot(request.map(axum::body::Body::new));
-                return async move {
-                    let mut response = match rest.await {
-                        Ok(response) => response,
-                        Err(never) => match never {},
-                    };
-                    browser::finish(response.headers_mut(), from_browser);
-                    response
-                }
-                .boxed();
-            }
+    }
+
+    /// The largest body a request may have.
+    pub(crate) fn max_body_bytes(&self) -> usize {
+        self.state.max_body_bytes
+    }
+
+    /// What to do with a request, from its head.
+    pub(crate) fn plan(&self, head: &RequestHead) -> Plan {
+        if let Some(preflight) = browser::preflight(head.method(), |n| head.header(n)) {
+            return Plan::Answer(preflight);
+        }
+        let Some((endpoint, path_model)) = proxied_endpoint(head.path()) else {
+            return Plan::Other;
         };
-        let line = RequestLine::start(&request);
-        let call_id = call_id::for_request(request.headers());
-        let state = self.state.clone();
-        async move {
-            let mut response = match auth::reject(&state, &request) {
-                Some(rejection) => rejection,
-                None => proxied(state, endpoint, path_model, request).await,
-            };
-            let headers = response.headers_mut();
-            headers.insert(call_id::CALL_ID, call_id);
-            browser::finish(headers, from_browser);
-            if let Some(line) = line {
-                line.finish(&response);
-            }
-            response
+        if head.method() != "POST" {
+            // Other methods on these paths get axum's 405 handling, like every other route.
+            return Plan::Other;
         }
-        .boxed()
+        if let Some(refusal) = auth::refusal(&self.state, head.path(), |n| head.header(n)) {
+            return Plan::Refused(ApiError::unauthorized(refusal).into_answer());
+        }
+        match handlers::call_options(head.header(handlers::TIMEOUT_HEADER)) {
+            Ok(options) => Plan::Proxied {
+                endpoint,
+                path_model,
+                options,
+            },
+            Err(error) => Plan::Refused(error.into_answer()),
+        }
+    }
+
+    /// Answers a request whose plan needs its body.
+    pub(crate) fn respond(
+        &self,
+        head: &RequestHead,
+        plan: Plan,
+        body: Bytes,
+    ) -> BoxFuture<'static, Answer> {
+        match plan {
+            Plan::Answer(answer) | Plan::Refused(answer) => futures::future::ready(answer).boxed(),
+            Plan::Proxied {
+                endpoint,
+                path_model,
+                options,
+            } => handlers::routed(self.state.clone(), endpoint, options, body, path_model).boxed(),
+            Plan::Other => {
+                let request = match axum_request(head, body) {
+                    Ok(request) => request,
+                    Err(answer) => return futures::future::ready(answer).boxed(),
+                };
+                let rest = self.rest.clone().oneshot(request);
+                async move {
+                    match rest.await {
+                        Ok(response) => from_response(response).await,
+                        Err(never) => match never {},
+                    }
+                }
+                .boxed()
+            }
+        }
+    }
+
+    /// Adds what every answer carries: the security headers, CORS for a
+    /// browser, and a call id on proxied calls.
+    pub(crate) fn finish(&self, answer: &mut Answer, head: &RequestHead, proxied: bool) {
+        if proxied {
+            call_id::write(&mut answer.headers, head.header(call_id::CALL_ID));
+        }
+        browser::finish(&mut answer.headers, head.header("origin").is_some());
     }
 }
 
-/// What [`serve`](crate::serve) runs per request on each connection.
-impl hyper::service::Service<http::Request<hyper::body::Incoming>> for FrontDoor {
-    type Response = Response;
-    type Error = Infallible;
-    type Future = futures::future::Map<
-        BoxFuture<'static, Response>,
-        fn(Response) -> Result<Response, Infallible>,
-    >;
-
-    fn call(&self, request: http::Request<hyper::body::Incoming>) -> Self::Future {
-        self.route(request).map(Ok)
+/// The request as axum takes it.
+fn axum_request(head: &RequestHead, body: Bytes) -> Result<Request, Answer> {
+    let mut builder = http::Request::builder()
+        .method(head.method())
+        .uri(head.target());
+    for (name, value) in head.headers() {
+        builder = builder.header(name, value);
     }
+    builder.body(Body::from(body)).map_err(|_| {
+        ApiError::bad_request("The request line or a header is not valid HTTP", None).into_answer()
+    })
 }
 
-/// The proxy as a tower service, for callers without a socket (tests).
+/// An axum response as an answer. The proxy's own routes answer small
+/// bodies, read here whole.
+async fn from_response(response: Response) -> Answer {
+    let (parts, body) = response.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let mut lines = HeaderLines::with_capacity(256);
+    for (name, value) in &parts.headers {
+        // The server writes the framing itself.
+        if name == header::CONTENT_LENGTH || name == header::TRANSFER_ENCODING {
+            continue;
+        }
+        lines.push(name.as_str(), value.as_bytes());
+    }
+    Answer::full(parts.status, lines, body)
+}
+
+/// The proxy as a tower service, for callers without a socket: the same
+/// plan, handler and finishing as the server's.
 impl Service<Request> for FrontDoor {
     type Response = Response;
     type Error = Infallible;
-    type Future = futures::future::Map<
-        BoxFuture<'static, Response>,
-        fn(Response) -> Result<Response, Infallible>,
-    >;
+    type Future = BoxFuture<'static, Result<Response, Infallible>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        self.route(request).map(Ok)
-    }
-}
-
-/// Reads the capped body and the call options, then routes the call.
-async fn proxied<B>(
-    state: AppState,
-    endpoint: Endpoint,
-    path_model: Option<String>,
-    request: http::Request<B>,
-) -> Response
-where
-    B: http_body::Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-{
-    let (parts, body) = request.into_parts();
-    let options = match handlers::call_options(&parts.headers) {
-        Ok(options) => options,
-        Err(error) => return error.into_response(),
-    };
-    // The head's strings are slices of the connection's read buffer: let go of
-    // them (and, below, of a small body) before routing, so that buffer is
-    // free to be reused for the next request instead of reallocated.
-    drop(parts);
-    let raw = match read_all(Limited::new(body, state.max_body_bytes)).await {
-        Ok(raw) => detach_small(raw),
-        Err(error) if error.is::<LengthLimitError>() => {
-            return ApiError::payload_too_large(state.max_body_bytes).into_response();
-        }
-        Err(error) => {
-            return ApiError::bad_request(
-                format!("Failed to buffer the request body: {error}"),
-                None,
-            )
-            .into_response();
-        }
-    };
-    handlers::routed(state, endpoint, options, raw, path_model).await
-}
-
-/// Reads a whole body. Unlike `collect()`, a body that arrives as one frame
-/// (a request small enough to come with its head) is taken as it is, with no
-/// list of buffers allocated around it.
-async fn read_all<B>(body: B) -> Result<Bytes, B::Error>
-where
-    B: http_body::Body<Data = Bytes>,
-{
-    let mut body = std::pin::pin!(body);
-    let mut first: Option<Bytes> = None;
-    let mut joined: Option<BytesMut> = None;
-    while let Some(frame) = body.as_mut().frame().await {
-        let Ok(data) = frame?.into_data() else {
-            continue; // trailers
-        };
-        match (&mut joined, first.take()) {
-            (Some(all), _) => all.extend_from_slice(&data),
-            (None, None) => first = Some(data),
-            (None, Some(previous)) => {
-                let mut all = BytesMut::with_capacity(previous.len() + data.len());
-                all.extend_from_slice(&previous);
-                all.extend_from_slice(&data);
-                joined = Some(all);
+        let door = self.clone();
+        async move {
+            let (parts, body) = request.into_parts();
+            let mut raw = BytesMut::new();
+            raw.extend_from_slice(
+                format!("{} {} HTTP/1.1\r\n", parts.method, parts.uri).as_bytes(),
+            );
+            for (name, value) in &parts.headers {
+                raw.extend_from_slice(name.as_str().as_bytes());
+                raw.extend_from_slice(b": ");
+                raw.extend_from_slice(value.as_bytes());
+                raw.extend_from_slice(b"\r\n");
             }
+            raw.extend_from_slice(b"\r\n");
+            let head = match RequestHead::take(&mut raw) {
+                Ok(Some(head)) => head,
+                _ => {
+                    return Ok(ApiError::bad_request("invalid request head", None)
+                        .into_answer()
+                        .into_response());
+                }
+            };
+            let body = match http_body_util::Limited::new(body, door.max_body_bytes())
+                .collect()
+                .await
+            {
+                Ok(body) => body.to_bytes(),
+                Err(_) => {
+                    return Ok(ApiError::payload_too_large(door.max_body_bytes())
+                        .into_answer()
+                        .into_response());
+                }
+            };
+            let plan = door.plan(&head);
+            let proxied = plan.is_proxied();
+            let mut answer = door.respond(&head, plan, body).await;
+            door.finish(&mut answer, &head, proxied);
+            Ok(answer.into_response())
         }
-    }
-    Ok(joined.map(BytesMut::freeze).or(first).unwrap_or_default())
-}
-
-/// A body small enough that copying it costs less than a fresh read buffer.
-const DETACH_UP_TO: usize = 16 * 1024;
-
-/// `body` in memory of its own when it is small (see [`proxied`]); larger
-/// bodies keep sharing the read buffer, which has to grow for them anyway.
-fn detach_small(body: Bytes) -> Bytes {
-    if body.len() <= DETACH_UP_TO {
-        Bytes::copy_from_slice(&body)
-    } else {
-        body
+        .boxed()
     }
 }

@@ -1,6 +1,6 @@
-//! The one middleware of the axum routes: the master-key check and the request
-//! log line. (The proxied POST routes skip axum; `front_door.rs` does the same
-//! two things for them.)
+//! The one middleware of the axum routes: the master-key check. (The proxied
+//! POST routes skip axum; `front_door.rs` checks the key for them, and the
+//! server writes every request's log line.)
 //!
 //! Written as a plain tower service rather than two `from_fn` layers: each
 //! axum layer costs a boxed service clone and a boxed future per request, and
@@ -18,7 +18,6 @@ use tower::{Layer, Service};
 
 use crate::AppState;
 use crate::auth;
-use crate::logging::RequestLine;
 
 /// Adds [`Gate`] around a service.
 #[derive(Debug, Clone)]
@@ -43,8 +42,7 @@ impl<S> Layer<S> for GateLayer {
     }
 }
 
-/// Rejects requests without the master key (when one is configured) and logs
-/// one line per request at INFO.
+/// Rejects requests without the master key (when one is configured).
 #[derive(Debug, Clone)]
 pub(crate) struct Gate<S> {
     inner: S,
@@ -64,7 +62,6 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
-        let line = RequestLine::start(&request);
         let state = match auth::reject(&self.state, &request) {
             Some(rejection) => State::Rejected {
                 response: Some(rejection),
@@ -73,7 +70,7 @@ where
                 future: self.inner.call(request),
             },
         };
-        GateFuture { state, line }
+        GateFuture { state }
     }
 }
 
@@ -82,7 +79,6 @@ pin_project_lite::pin_project! {
     pub(crate) struct GateFuture<F> {
         #[pin]
         state: State<F>,
-        line: Option<RequestLine>,
     }
 }
 
@@ -112,9 +108,6 @@ where
                 response.take().expect("GateFuture polled after completion")
             }
         };
-        if let Some(line) = this.line.take() {
-            line.finish(&response);
-        }
         Poll::Ready(Ok(response))
     }
 }

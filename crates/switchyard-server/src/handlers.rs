@@ -1,10 +1,8 @@
 //! Thin HTTP handlers: read the request, hand it to the router, write the answer.
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue};
-
-use crate::answer_headers::MODEL_GROUP;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 use switchyard_providers::{Endpoint, ProviderResponse};
@@ -14,27 +12,27 @@ use switchyard_router::{CallOptions, Deployment, ListedModel, ModelLookup, Route
 use switchyard_types::{EventRestamper, ModelCard, ModelList, RequestBody, restamp_model};
 
 use crate::AppState;
+use crate::answer::{Answer, AnswerBody, HeaderLines};
 use crate::answer_headers::AnswerKind;
 use crate::api_error::ApiError;
-use crate::logging::RouteInfo;
 use crate::route_headers;
 use crate::sse::SseOut;
 
 /// A whole-call deadline in seconds, beyond what LiteLLM offers.
-const TIMEOUT_HEADER: &str = "x-switchyard-timeout";
+pub(crate) const TIMEOUT_HEADER: &str = "x-switchyard-timeout";
 
 /// A proxied call (`POST` to the chat, completion, embedding or image route): parse
-/// the body, read the call options from the headers, route, write the answer.
+/// the body, route, write the answer.
 pub(crate) async fn routed(
     state: AppState,
     endpoint: Endpoint,
     options: CallOptions,
     raw: Bytes,
     path_model: Option<String>,
-) -> Response {
+) -> Answer {
     let mut body = match RequestBody::from_bytes(raw) {
         Ok(body) => body,
-        Err(e) => return ApiError::bad_request(e.to_string(), None).into_response(),
+        Err(e) => return ApiError::bad_request(e.to_string(), None).into_answer(),
     };
     if let Some(model) = path_model {
         body.set("model", &model);
@@ -42,23 +40,23 @@ pub(crate) async fn routed(
     // What the answer's `model` becomes: the name as the client wrote it.
     let requested_model = body.get_bytes("model");
     match state.router.call_with(endpoint, body, options).await {
-        Ok(answer) => answer_response(&state, answer, requested_model),
+        Ok(routed) => answer(&state, routed, requested_model),
         Err(error) => {
-            let mut headers = HeaderMap::new();
-            route_headers::insert_failure(&mut headers, &error, state.answer_headers.strategy());
-            let mut response = ApiError::from(error).into_response();
-            response.headers_mut().extend(headers);
-            response
+            let mut routing = HeaderLines::default();
+            route_headers::write_failure(&mut routing, &error, state.answer_headers.strategy());
+            let mut answer = ApiError::from(error).into_answer();
+            answer.headers.extend(routing.as_bytes());
+            answer
         }
     }
 }
 
-pub(crate) fn call_options(headers: &HeaderMap) -> Result<CallOptions, ApiError> {
-    let Some(value) = headers.get(TIMEOUT_HEADER) else {
+/// The call options a request's headers set (`x-switchyard-timeout`).
+pub(crate) fn call_options(timeout: Option<&[u8]>) -> Result<CallOptions, ApiError> {
+    let Some(value) = timeout else {
         return Ok(CallOptions::default());
     };
-    let seconds = value
-        .to_str()
+    let seconds = std::str::from_utf8(value)
         .ok()
         .and_then(|v| v.trim().parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s > 0.0)
@@ -73,11 +71,7 @@ pub(crate) fn call_options(headers: &HeaderMap) -> Result<CallOptions, ApiError>
     })
 }
 
-fn answer_response(
-    state: &AppState,
-    answer: RoutedResponse,
-    requested_model: Option<Bytes>,
-) -> Response {
+fn answer(state: &AppState, routed: RoutedResponse, requested_model: Option<Bytes>) -> Answer {
     let RoutedResponse {
         deployment,
         body,
@@ -85,7 +79,7 @@ fn answer_response(
         failed_attempts,
         retries,
         fallbacks,
-    } = answer;
+    } = routed;
     // LiteLLM names the group as asked for (an alias, a wildcard's match) unless a
     // fallback answered.
     let asked_group = (fallbacks == 0)
@@ -93,7 +87,7 @@ fn answer_response(
         .flatten()
         .filter(|raw| !names(raw, &deployment.model_group))
         .and_then(|raw| serde_json::from_slice::<String>(raw).ok())
-        .and_then(|name| HeaderValue::try_from(name).ok());
+        .filter(|name| !name.bytes().any(|b| b.is_ascii_control()));
     let stamp = response_model(requested_model, &deployment, fallbacks, &body);
     let (body, kind) = match body {
         ProviderResponse::Complete(bytes) => {
@@ -101,7 +95,7 @@ fn answer_response(
                 Some(model) => restamp_model(&bytes, &model).map_or(bytes, Bytes::from),
                 None => bytes,
             };
-            (Body::from(bytes), AnswerKind::Json)
+            (AnswerBody::Full(bytes), AnswerKind::Json)
         }
         ProviderResponse::Stream(events) => {
             let events = match stamp {
@@ -114,25 +108,27 @@ fn answer_response(
                 None => events,
             };
             (
-                Body::from_stream(SseOut::new(events)),
+                AnswerBody::Stream(SseOut::new(events)),
                 AnswerKind::EventStream,
             )
         }
     };
-    let mut response = Response::new(body);
-    *response.headers_mut() =
-        state
-            .answer_headers
-            .for_answer(kind, &deployment, &failed_attempts, retries, fallbacks);
-    crate::upstream_headers::pass_on(&upstream_headers, response.headers_mut());
-    if let Some(group) = asked_group {
-        response.headers_mut().insert(MODEL_GROUP, group);
+    let mut headers = HeaderLines::with_capacity(1024);
+    let group = asked_group.as_deref().unwrap_or(&deployment.model_group);
+    state.answer_headers.write(
+        &mut headers,
+        kind,
+        &deployment,
+        group.as_bytes(),
+        (&failed_attempts, retries, fallbacks),
+    );
+    crate::upstream_headers::pass_on(&upstream_headers, &mut headers);
+    Answer {
+        status: StatusCode::OK,
+        headers,
+        body,
+        route: Some(deployment),
     }
-    if tracing::enabled!(target: crate::logging::REQUEST_LOG_TARGET, tracing::Level::INFO) {
-        // Only the request log line reads it.
-        response.extensions_mut().insert(RouteInfo { deployment });
-    }
-    response
 }
 
 /// Whether `raw` (a JSON string literal) is `name` written without escapes.

@@ -4,6 +4,7 @@
 //! [`serve`] runs it on a listener until a shutdown signal, then lets
 //! in-flight requests finish.
 
+mod answer;
 mod answer_headers;
 mod api_error;
 mod auth;
@@ -12,6 +13,7 @@ mod call_id;
 mod front_door;
 mod gate;
 mod handlers;
+mod http1;
 mod log_format;
 mod log_sink;
 mod logging;
@@ -115,64 +117,12 @@ fn other_routes(state: AppState) -> axum::Router {
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.
 ///
-/// HTTP/1.1 (and 1.0) on hyper's connection driver directly, one task per
-/// connection: the OpenAI clients and LiteLLM's own server speak HTTP/1.1,
-/// and skipping axum's `serve` (protocol sniffing, a rewinding reader, a
-/// boxed body and a tower adapter per request) is measurably cheaper per
-/// request (`bench/`). Non-proxied routes still go through axum ([`FrontDoor`]).
+/// HTTP/1.1 (and 1.0), Switchyard's own server (`http1`): the OpenAI
+/// clients and LiteLLM's own server speak HTTP/1.1.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let door = app(state);
-    let mut http = hyper::server::conn::http1::Builder::new();
-    // Copy head and body into one buffer and send it with one plain write:
-    // answers and SSE batches are small, and on loopback a two- or
-    // three-part writev costs the kernel more than the copy costs us
-    // (about 6 % of the CPU per request, `bench/`).
-    http.writev(false);
-    let connections = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let tcp = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => tcp,
-                Err(e) => {
-                    accept_failed(&e).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        // Small SSE events must not wait for Nagle's algorithm.
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "could not set TCP_NODELAY");
-        }
-        let connection = http.serve_connection(hyper_util::rt::TokioIo::new(tcp), door.clone());
-        let connection = connections.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "client connection ended with an error");
-            }
-        });
-    }
-    // Stop accepting, close idle keep-alive connections, let busy ones finish.
-    drop(listener);
-    connections.shutdown().await;
-    Ok(())
-}
-
-/// An accept error is about one connection or a passing shortage (out of file
-/// descriptors): log it and back off briefly instead of spinning or exiting.
-async fn accept_failed(error: &std::io::Error) {
-    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-    if matches!(
-        error.kind(),
-        ConnectionAborted | ConnectionRefused | ConnectionReset
-    ) {
-        return;
-    }
-    tracing::warn!(error = %error, "accepting a connection failed; retrying in 100 ms");
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    http1::serve(listener, app(state), shutdown).await
 }

@@ -3,8 +3,8 @@
 use std::io::IsTerminal;
 use std::time::Instant;
 
-use axum::http::Method;
-use axum::response::Response;
+use axum::http::StatusCode;
+use switchyard_router::Deployment;
 use tracing::info;
 use tracing_subscriber::EnvFilter;
 
@@ -14,12 +14,6 @@ use crate::log_sink;
 /// The target of the per-request log line (the module's own path, spelled out so
 /// handlers can ask whether that line is on).
 pub(crate) const REQUEST_LOG_TARGET: &str = "switchyard_server::logging";
-
-/// Which deployment served a request, attached to the response for the log line.
-#[derive(Debug, Clone)]
-pub(crate) struct RouteInfo {
-    pub(crate) deployment: std::sync::Arc<switchyard_router::Deployment>,
-}
 
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -66,34 +60,33 @@ fn colours_wanted() -> bool {
 #[derive(Debug)]
 pub(crate) struct RequestLine {
     start: Instant,
-    method: Method,
+    method: String,
     path: String,
 }
 
 impl RequestLine {
     /// Starts the line, or `None` when INFO is off: then nothing is copied
     /// and no clock is read.
-    pub(crate) fn start<B>(request: &http::Request<B>) -> Option<Self> {
+    pub(crate) fn start(method: &str, path: &str) -> Option<Self> {
         tracing::enabled!(tracing::Level::INFO).then(|| Self {
             start: Instant::now(),
-            method: request.method().clone(),
-            path: request.uri().path().to_owned(),
+            method: method.to_owned(),
+            path: path.to_owned(),
         })
     }
 
     /// Logs method, path, model group, deployment, status and duration.
-    pub(crate) fn finish(self, response: &Response) {
-        let route = response.extensions().get::<RouteInfo>();
+    pub(crate) fn finish(self, status: StatusCode, route: Option<&Deployment>) {
         // Strings as `Display`: a path, a group name and an id need no quoting
-        // (hyper admits no space or control character in a path), and the
-        // `Debug` escaping of each character was a tenth of the line's cost.
+        // (the head parser admits no space or control character in a path),
+        // and the `Debug` escaping of each character was a tenth of the line's cost.
         info!(
             target: REQUEST_LOG_TARGET,
             method = %self.method,
             path = %self.path,
-            model_group = route.map(|r| display(r.deployment.model_group.as_str())),
-            deployment_id = route.map(|r| display(r.deployment.id.as_str())),
-            status = response.status().as_u16(),
+            model_group = route.map(|r| display(r.model_group.as_str())),
+            deployment_id = route.map(|r| display(r.id.as_str())),
+            status = status.as_u16(),
             duration_ms = self.start.elapsed().as_secs_f64() * 1000.0,
             "request"
         );

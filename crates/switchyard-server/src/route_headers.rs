@@ -6,20 +6,16 @@
 
 use std::fmt::Write as _;
 
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
-use bytes::Bytes;
 use switchyard_router::{Attempt, RouterError};
 
-const ATTEMPTED_RETRIES: HeaderName = HeaderName::from_static("x-litellm-attempted-retries");
-const ATTEMPTED_FALLBACKS: HeaderName = HeaderName::from_static("x-litellm-attempted-fallbacks");
-const ROUTE: HeaderName = HeaderName::from_static("x-switchyard-route");
+use crate::answer::HeaderLines;
 
 /// `x-switchyard-route` of a successful call: the failed attempts, then the answer.
 pub(crate) fn success_route(
     failed: &[Attempt],
     answered_by: (&str, &str),
     strategy: &str,
-) -> Option<HeaderValue> {
+) -> String {
     let (group, id) = answered_by;
     let mut route = String::with_capacity(group.len() + id.len() + strategy.len() + 16);
     describe(&mut route, failed);
@@ -31,11 +27,11 @@ pub(crate) fn success_route(
     route.push_str(id);
     route.push_str(":ok");
     name_strategy(&mut route, strategy);
-    header_value(route)
+    route
 }
 
 /// Adds the routing headers of a failed call (nothing when no attempt was made).
-pub(crate) fn insert_failure(headers: &mut HeaderMap, error: &RouterError, strategy: &str) {
+pub(crate) fn write_failure(lines: &mut HeaderLines, error: &RouterError, strategy: &str) {
     if let RouterError::Upstream {
         attempts,
         fallbacks,
@@ -53,7 +49,7 @@ pub(crate) fn insert_failure(headers: &mut HeaderMap, error: &RouterError, strat
         let mut route = String::new();
         describe(&mut route, attempts);
         name_strategy(&mut route, strategy);
-        insert(headers, retries as u32, *fallbacks, header_value(route));
+        write(lines, retries as u32, *fallbacks, &route);
     }
 }
 
@@ -78,30 +74,18 @@ fn name_strategy(route: &mut String, strategy: &str) {
     route.push_str(strategy);
 }
 
-/// A count as a header value; the common small ones without formatting or allocating.
-fn count(n: u32) -> HeaderValue {
-    const SMALL: [&str; 4] = ["0", "1", "2", "3"];
-    match SMALL.get(n as usize) {
-        Some(text) => HeaderValue::from_static(text),
-        None => HeaderValue::from(n),
+/// Adds the retry and fallback counts and the route. A route that could
+/// not be a header value (a config name with control characters) is left out.
+pub(crate) fn write(lines: &mut HeaderLines, retries: u32, fallbacks: u32, route: &str) {
+    lines.push(
+        "x-litellm-attempted-retries",
+        itoa::Buffer::new().format(retries).as_bytes(),
+    );
+    lines.push(
+        "x-litellm-attempted-fallbacks",
+        itoa::Buffer::new().format(fallbacks).as_bytes(),
+    );
+    if !route.bytes().any(|b| b.is_ascii_control()) {
+        lines.push("x-switchyard-route", route.as_bytes());
     }
-}
-
-/// Adds the retry and fallback counts and the route (when it could be a header).
-pub(crate) fn insert(
-    headers: &mut HeaderMap,
-    retries: u32,
-    fallbacks: u32,
-    route: Option<HeaderValue>,
-) {
-    headers.insert(ATTEMPTED_RETRIES, count(retries));
-    headers.insert(ATTEMPTED_FALLBACKS, count(fallbacks));
-    if let Some(route) = route {
-        headers.insert(ROUTE, route);
-    }
-}
-
-/// Group names come from the config and may hold bytes a header cannot carry.
-fn header_value(route: String) -> Option<HeaderValue> {
-    HeaderValue::from_maybe_shared(Bytes::from(route)).ok()
 }

@@ -136,7 +136,7 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ProtocolError> {
 
 /// Where a chunked decoder is between reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ChunkedState {
+pub enum ChunkedState {
     /// Expecting a chunk-size line.
     Size,
     /// Inside a chunk's data, this many bytes left.
@@ -151,7 +151,7 @@ pub(crate) enum ChunkedState {
 
 /// One step of chunked decoding.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Decoded {
+pub enum Decoded {
     /// Body bytes.
     Data(Bytes),
     /// More input is needed.
@@ -165,7 +165,7 @@ const MAX_CHUNK_LINE: usize = 4096;
 
 impl ChunkedState {
     /// Consumes what it can from `buf`: at most one data slice per call.
-    pub(crate) fn decode(&mut self, buf: &mut BytesMut) -> Result<Decoded, ProtocolError> {
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Decoded, ProtocolError> {
         loop {
             match self {
                 ChunkedState::Done => return Ok(Decoded::End),

@@ -30,7 +30,7 @@ mod request;
 
 pub use body::{Body, BodyError};
 pub use exchange::{Response, SendError};
-pub use framing::ProtocolError;
+pub use framing::{ChunkedState, Decoded, ProtocolError};
 pub use proxy::{IgnoredProxy, ProxyRules};
 pub use request::PreparedRequest;
 

@@ -1,0 +1,283 @@
+//! A request head (RFC 9112 §3–§6): what the server needs to route the
+//! request and to find where its body ends, read with httparse. Header
+//! values stay in the received bytes, looked up by name when needed: a
+//! proxied request reads four or five of them, never enough to pay for a
+//! map.
+
+use bytes::{Bytes, BytesMut};
+use smallvec::SmallVec;
+
+/// Header lines kept per request head (hyper's default is 100 as well).
+const MAX_HEADERS: usize = 100;
+
+/// Request heads larger than this are refused with 431.
+pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// A parsed request head; every range points into `raw`.
+#[derive(Debug)]
+pub(crate) struct RequestHead {
+    raw: Bytes,
+    method: (u32, u32),
+    target: (u32, u32),
+    headers: SmallVec<[[u32; 4]; 16]>,
+    /// HTTP/1.1 (else 1.0).
+    pub(crate) http11: bool,
+    pub(crate) body: BodyLength,
+    /// The client wants the connection kept after this exchange.
+    pub(crate) keep_alive: bool,
+    /// `Expect: 100-continue`.
+    pub(crate) expect_continue: bool,
+}
+
+/// Where the request body ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyLength {
+    /// Exactly this many bytes (0 for no body).
+    Known(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// Why a request head is refused; the connection is answered and closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeadError {
+    /// Not HTTP/1.x, or ambiguous framing (both lengths, conflicting
+    /// lengths, a transfer coding other than chunked): 400.
+    Malformed(&'static str),
+    /// Head over [`MAX_HEAD_BYTES`] or more than [`MAX_HEADERS`] lines: 431.
+    TooLarge,
+}
+
+impl RequestHead {
+    /// Parses the head at the start of `buf` and takes it off (without a
+    /// copy); `Ok(None)` when more bytes are needed.
+    pub(crate) fn take(buf: &mut BytesMut) -> Result<Option<Self>, HeadError> {
+        let Some(layout) = Self::parse(buf)? else {
+            return Ok(None);
+        };
+        let (mut head, len) = layout;
+        head.raw = buf.split_to(len).freeze();
+        Ok(Some(head))
+    }
+
+    /// Parses the head at the start of `buf`: the head (its `raw` still
+    /// empty) and its length; `Ok(None)` when more bytes are needed.
+    fn parse(buf: &[u8]) -> Result<Option<(Self, usize)>, HeadError> {
+        let mut lines = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut request = httparse::Request::new(&mut lines);
+        let len = match request.parse(buf) {
+            Ok(httparse::Status::Complete(len)) => len,
+            Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_BYTES => {
+                return Err(HeadError::TooLarge);
+            }
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
+            Err(_) => return Err(HeadError::Malformed("malformed request head")),
+        };
+        if len > MAX_HEAD_BYTES {
+            return Err(HeadError::TooLarge);
+        }
+        let offset = |s: &[u8]| (s.as_ptr() as usize - buf.as_ptr() as usize) as u32;
+        let span = |s: &[u8]| (offset(s), offset(s) + s.len() as u32);
+        let method = span(request.method.unwrap_or_default().as_bytes());
+        let target = span(request.path.unwrap_or_default().as_bytes());
+        let http11 = request.version == Some(1);
+        let mut headers = SmallVec::new();
+        let mut content_length: Option<u64> = None;
+        let mut transfer_encoding = false;
+        let mut chunked = false;
+        let mut keep_alive = http11;
+        let mut expect_continue = false;
+        for header in request.headers.iter() {
+            let (name, value) = (header.name, header.value);
+            let (ns, ne) = span(name.as_bytes());
+            let (vs, ve) = span(value);
+            headers.push([ns, ne, vs, ve]);
+            if name.eq_ignore_ascii_case("content-length") {
+                let parsed = std::str::from_utf8(value)
+                    .ok()
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .ok_or(HeadError::Malformed("invalid content-length"))?;
+                if content_length.is_some_and(|seen| seen != parsed) {
+                    return Err(HeadError::Malformed("conflicting content-length headers"));
+                }
+                content_length = Some(parsed);
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                transfer_encoding = true;
+                chunked = value
+                    .rsplit(|b| *b == b',')
+                    .next()
+                    .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+            } else if name.eq_ignore_ascii_case("connection") {
+                for token in value.split(|b| *b == b',') {
+                    let token = token.trim_ascii();
+                    if token.eq_ignore_ascii_case(b"close") {
+                        keep_alive = false;
+                    } else if token.eq_ignore_ascii_case(b"keep-alive") && !http11 {
+                        keep_alive = true;
+                    }
+                }
+            } else if name.eq_ignore_ascii_case("expect") {
+                expect_continue = value.trim_ascii().eq_ignore_ascii_case(b"100-continue");
+            }
+        }
+        // Request smuggling: a body must have exactly one, unambiguous length
+        // (RFC 9112 §6.1, §6.3).
+        let body = match (transfer_encoding, content_length) {
+            (true, Some(_)) => {
+                return Err(HeadError::Malformed(
+                    "both transfer-encoding and content-length",
+                ));
+            }
+            (true, None) if !chunked || !http11 => {
+                return Err(HeadError::Malformed("unsupported transfer-encoding"));
+            }
+            (true, None) => BodyLength::Chunked,
+            (false, length) => BodyLength::Known(length.unwrap_or(0)),
+        };
+        let head = Self {
+            raw: Bytes::new(),
+            method,
+            target,
+            headers,
+            http11,
+            body,
+            keep_alive,
+            expect_continue,
+        };
+        Ok(Some((head, len)))
+    }
+
+    fn slice(&self, (start, end): (u32, u32)) -> &[u8] {
+        &self.raw[start as usize..end as usize]
+    }
+
+    /// The method, as sent.
+    pub(crate) fn method(&self) -> &str {
+        std::str::from_utf8(self.slice(self.method)).unwrap_or_default()
+    }
+
+    /// The request target: path and query.
+    pub(crate) fn target(&self) -> &str {
+        std::str::from_utf8(self.slice(self.target)).unwrap_or_default()
+    }
+
+    /// The path, without the query (nor the scheme and host of an
+    /// absolute-form target, RFC 9112 §3.2.2).
+    pub(crate) fn path(&self) -> &str {
+        let mut target = self.target();
+        if let Some(rest) = target
+            .strip_prefix("http://")
+            .or_else(|| target.strip_prefix("https://"))
+        {
+            target = rest.find('/').map_or("/", |at| &rest[at..]);
+        }
+        target.split_once('?').map_or(target, |(path, _)| path)
+    }
+
+    /// The first value of a header (names compare case-insensitively).
+    pub(crate) fn header(&self, name: &str) -> Option<&[u8]> {
+        self.headers.iter().find_map(|&[ns, ne, vs, ve]| {
+            self.slice((ns, ne))
+                .eq_ignore_ascii_case(name.as_bytes())
+                .then(|| self.slice((vs, ve)))
+        })
+    }
+
+    /// Every header line, as sent.
+    pub(crate) fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.headers
+            .iter()
+            .map(|&[ns, ne, vs, ve]| (self.slice((ns, ne)), self.slice((vs, ve))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `text`, and the length of the head when it is complete.
+    fn parse(text: &str) -> Result<Option<(RequestHead, usize)>, HeadError> {
+        let mut buf = BytesMut::from(text.as_bytes());
+        let head = RequestHead::take(&mut buf)?;
+        Ok(head.map(|head| (head, text.len() - buf.len())))
+    }
+
+    #[test]
+    fn a_post_with_a_length_keeps_the_connection() {
+        let text = "POST /v1/chat/completions?x=1 HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer k\r\nContent-Length: 12\r\n\r\n{}";
+        let (head, len) = parse(text).unwrap().unwrap();
+        assert_eq!(len, text.len() - 2);
+        assert_eq!(head.method(), "POST");
+        assert_eq!(head.path(), "/v1/chat/completions");
+        assert_eq!(head.target(), "/v1/chat/completions?x=1");
+        assert_eq!(head.header("authorization"), Some(&b"Bearer k"[..]));
+        assert_eq!(head.header("AUTHORIZATION"), Some(&b"Bearer k"[..]));
+        assert_eq!(head.header("x-missing"), None);
+        assert_eq!(head.body, BodyLength::Known(12));
+        assert!(head.keep_alive && head.http11 && !head.expect_continue);
+        assert_eq!(head.headers().count(), 3);
+        let (head, _) = parse("POST http://proxy.example:4000/v1/embeddings?a=b HTTP/1.1\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(head.path(), "/v1/embeddings", "absolute form");
+    }
+
+    #[test]
+    fn partial_heads_wait_and_oversized_ones_are_refused() {
+        assert!(parse("POST / HTTP/1.1\r\nHost: a").unwrap().is_none());
+        let mut big = "GET / HTTP/1.1\r\nx: ".to_owned();
+        big.push_str(&"a".repeat(MAX_HEAD_BYTES));
+        assert_eq!(parse(&big).unwrap_err(), HeadError::TooLarge);
+        let many: String = (0..=MAX_HEADERS).map(|i| format!("h{i}: v\r\n")).collect();
+        assert_eq!(
+            parse(&format!("GET / HTTP/1.1\r\n{many}\r\n")).unwrap_err(),
+            HeadError::TooLarge
+        );
+        assert!(matches!(
+            parse("NOT HTTP\r\n\r\n"),
+            Err(HeadError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn ambiguous_body_lengths_are_refused() {
+        for text in [
+            "POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+            "POST / HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\n",
+            "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+            "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
+        ] {
+            assert!(
+                matches!(parse(text), Err(HeadError::Malformed(_))),
+                "{text}"
+            );
+        }
+        let (head, _) = parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(head.body, BodyLength::Chunked);
+        let (head, _) = parse("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(head.body, BodyLength::Known(3));
+    }
+
+    #[test]
+    fn keep_alive_follows_the_version_and_connection_header() {
+        let keep = |text: &str| parse(text).unwrap().unwrap().0.keep_alive;
+        assert!(keep("GET / HTTP/1.1\r\n\r\n"));
+        assert!(!keep("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+        assert!(!keep("GET / HTTP/1.0\r\n\r\n"));
+        assert!(keep("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+        let (head, _) =
+            parse("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+                .unwrap()
+                .unwrap();
+        assert!(head.expect_continue);
+    }
+}
