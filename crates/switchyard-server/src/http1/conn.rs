@@ -40,6 +40,9 @@ const DISCARD_UP_TO: usize = 64 * 1024;
 /// in one write.
 const COPY_BODY_UP_TO: usize = 64 * 1024;
 
+/// Buffers larger than this are not kept from one exchange to the next.
+const KEEP_UP_TO: usize = 128 * 1024;
+
 /// A client connection and what was read from it but not used yet.
 pub(crate) struct Conn {
     io: TcpStream,
@@ -56,11 +59,22 @@ impl Conn {
         }
     }
 
-    /// Reads at least one more byte (room for `want`); false at the end of
-    /// the stream or on an error.
+    /// Reads at least one more byte (with room for up to `want`, capped at
+    /// a megabyte a read); false at the end of the stream or on an error.
     pub(crate) async fn fill(&mut self, want: usize) -> bool {
-        self.buf.reserve(want.clamp(READ_CHUNK / 2, READ_CHUNK));
+        self.buf.reserve(want.clamp(READ_CHUNK / 2, 1024 * 1024));
         matches!(self.io.read_buf(&mut self.buf).await, Ok(n) if n > 0)
+    }
+
+    /// After an exchange: buffers a large request or answer grew are let go,
+    /// so an idle connection holds kilobytes, not megabytes.
+    fn shrink(&mut self) {
+        if self.out.capacity() > KEEP_UP_TO {
+            self.out = Vec::with_capacity(READ_CHUNK);
+        }
+        if self.buf.is_empty() && self.buf.capacity() > KEEP_UP_TO {
+            self.buf = BytesMut::with_capacity(READ_CHUNK);
+        }
     }
 
     /// Waits until the client closes the connection (or it fails), keeping
@@ -117,6 +131,7 @@ pub(crate) async fn serve(io: TcpStream, door: FrontDoor, stop: CancellationToke
         if !answer_one(&mut conn, &door, head, &stop).await {
             return;
         }
+        conn.shrink();
     }
 }
 
