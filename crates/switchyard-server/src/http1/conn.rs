@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use super::body::{self, BodyError};
 use super::head::{HeadError, RequestHead};
 use super::write::{self, Framing};
-use crate::answer::{Answer, AnswerBody, HeaderLines};
+use crate::answer::{Answer, AnswerBody};
 use crate::api_error::ApiError;
 use crate::front_door::{FrontDoor, Plan};
 use crate::logging::RequestLine;
@@ -292,7 +292,9 @@ async fn send_full(
 }
 
 /// Sends a streamed answer: the head with what is ready of the stream, then
-/// each batch as it comes, while watching for the client to leave.
+/// whatever is ready each time more comes, while watching for the client to
+/// leave. Everything ready leaves in one write (a stream that arrived whole
+/// leaves whole, its end included).
 async fn send_stream(conn: &mut Conn, answer: Answer, close: bool, http11: bool) -> io::Result<()> {
     let AnswerBody::Stream(mut events) = answer.body else {
         unreachable!("send_stream takes streamed answers")
@@ -303,39 +305,39 @@ async fn send_stream(conn: &mut Conn, answer: Answer, close: bool, http11: bool)
     } else {
         Framing::UntilClose
     };
-    let headers: HeaderLines = answer.headers;
     write::head(
         &mut conn.out,
         answer.status,
-        headers.as_bytes(),
+        answer.headers.as_bytes(),
         framing,
         close,
     );
-    // The first events are there already (the stream was committed on one):
-    // they leave with the head.
-    let mut next = events.next().now_or_never();
+    let mut item = events.next().now_or_never();
     loop {
-        match next {
-            Some(Some(Ok(batch))) => match framing {
-                Framing::Chunked => write::chunk(&mut conn.out, &batch),
-                _ => conn.out.extend_from_slice(&batch),
-            },
-            Some(Some(Err(never))) => match never {},
-            Some(None) => {
-                if framing == Framing::Chunked {
-                    conn.out.extend_from_slice(write::LAST_CHUNK);
+        // Take everything that is ready.
+        while let Some(ready) = item {
+            match ready {
+                Some(Ok(batch)) => match framing {
+                    Framing::Chunked => write::chunk(&mut conn.out, &batch),
+                    _ => conn.out.extend_from_slice(&batch),
+                },
+                Some(Err(never)) => match never {},
+                None => {
+                    if framing == Framing::Chunked {
+                        conn.out.extend_from_slice(write::LAST_CHUNK);
+                    }
+                    return conn.flush_out().await;
                 }
-                return conn.flush_out().await;
             }
-            None => {}
+            item = events.next().now_or_never();
         }
         if !conn.out.is_empty() {
             conn.flush_out().await?;
         }
-        let batch = pin!(events.next());
+        let next = pin!(events.next());
         let closed = pin!(conn.closed());
-        next = match select(batch, closed).await {
-            Either::Left((item, _)) => Some(item),
+        item = match select(next, closed).await {
+            Either::Left((ready, _)) => Some(ready),
             // The client left: dropping the stream cancels the upstream call.
             Either::Right(_) => return Err(io::ErrorKind::ConnectionAborted.into()),
         };
