@@ -384,3 +384,20 @@ fn costs() {
     );
     assert_eq!(cost_of(&DeploymentPrice::default(), 10, 10), None);
 }
+
+#[test]
+fn an_answers_usage_is_priced_by_side() {
+    use switchyard_router::pricing::{DeploymentPrice, answer_cost};
+    let price = DeploymentPrice {
+        input_cost_per_token: Some(2.5e-6),
+        output_cost_per_token: Some(1e-5),
+        ..DeploymentPrice::default()
+    };
+    // A "usage" inside a string is escaped there and is not taken for the key.
+    let json = br#"{"id":"x","choices":[{"message":{"content":"a \"usage\": {}"}}],"usage": {"prompt_tokens":9,"completion_tokens":5,"total_tokens":14}}"#;
+    let (input, output) = answer_cost(&price, json).unwrap();
+    assert!((input - 9.0 * 2.5e-6).abs() < 1e-12);
+    assert!((output - 5.0 * 1e-5).abs() < 1e-12);
+    assert_eq!(answer_cost(&price, br#"{"id":"x"}"#), None);
+    assert_eq!(answer_cost(&DeploymentPrice::default(), json), None);
+}

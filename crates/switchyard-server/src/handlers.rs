@@ -122,6 +122,9 @@ fn answer(state: &AppState, routed: RoutedResponse, requested_model: Option<Byte
         group.as_bytes(),
         (&failed_attempts, retries, fallbacks),
     );
+    if let AnswerBody::Full(json) = &body {
+        crate::cost_headers::write(&mut headers, &deployment, json);
+    }
     crate::upstream_headers::pass_on(&upstream_headers, &mut headers);
     Answer {
         status: StatusCode::OK,

@@ -10,6 +10,7 @@ mod api_error;
 mod auth;
 mod browser;
 mod call_id;
+mod cost_headers;
 mod front_door;
 mod gate;
 mod handlers;

@@ -61,8 +61,22 @@ async fn chat_completion_reaches_the_upstream_and_comes_back_with_litellm_header
         mock.url()
     );
     assert!(!headers["x-litellm-model-id"].is_empty());
+    // What the answer cost, from its usage and the price table, as LiteLLM writes it.
+    let cost = |name: &str| headers[name].to_str().unwrap().parse::<f64>().unwrap();
+    let (total, input, output) = (
+        cost("x-litellm-response-cost"),
+        cost("x-litellm-response-cost-input"),
+        cost("x-litellm-response-cost-output"),
+    );
+    assert!(input > 0.0 && output > 0.0, "{headers:?}");
+    assert!((total - (input + output)).abs() < 1e-12);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["object"], "chat.completion");
+    let usage = &body["usage"];
+    // gpt-4o-2024-08-06: $2.5 and $10 per million tokens.
+    let expected = usage["prompt_tokens"].as_f64().unwrap() * 2.5e-6
+        + usage["completion_tokens"].as_f64().unwrap() * 1e-5;
+    assert!((total - expected).abs() < 1e-12, "{total} vs {expected}");
     assert!(body["choices"][0]["message"]["content"].is_string());
 
     let calls = mock.calls();

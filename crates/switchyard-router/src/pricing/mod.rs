@@ -322,6 +322,39 @@ pub fn deployment_price(
     }
 }
 
+/// The USD cost of a complete OpenAI-shaped answer, by side (`prompt ×
+/// input`, `completion × output`), from its `usage`; `None` without usage or
+/// without prices.
+///
+/// The answer is not parsed: `usage` is the last key of OpenAI's answers, so
+/// its last occurrence as a key is read (a `"usage"` inside a string value is
+/// escaped there and cannot match).
+pub fn answer_cost(price: &DeploymentPrice, json: &[u8]) -> Option<(f64, f64)> {
+    #[derive(serde::Deserialize)]
+    struct Usage {
+        prompt_tokens: Option<u64>,
+        completion_tokens: Option<u64>,
+    }
+    if price.input_cost_per_token.is_none() && price.output_cost_per_token.is_none() {
+        return None;
+    }
+    let key = memchr::memmem::rfind(json, b"\"usage\"")?;
+    let rest = &json[key + 7..];
+    let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    if rest[colon] != b':' {
+        return None;
+    }
+    let mut values = serde_json::Deserializer::from_slice(&rest[colon + 1..]).into_iter::<Usage>();
+    let usage = values.next()?.ok()?;
+    let prompt = usage.prompt_tokens.unwrap_or(0);
+    let completion = usage.completion_tokens.unwrap_or(0);
+    let side = |tokens: u64, per: Option<f64>| tokens as f64 * per.unwrap_or(0.0);
+    Some((
+        side(prompt, price.input_cost_per_token),
+        side(completion, price.output_cost_per_token),
+    ))
+}
+
 /// The USD cost of a call: `prompt × input + completion × output`. `None` when a side with
 /// tokens has no price (a side with zero tokens needs none).
 pub fn cost_of(price: &DeploymentPrice, prompt_tokens: u64, completion_tokens: u64) -> Option<f64> {
