@@ -41,6 +41,26 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every class.
+    pub const ALL: [ErrorKind; 16] = [
+        ErrorKind::BadRequest,
+        ErrorKind::Authentication,
+        ErrorKind::PaymentRequired,
+        ErrorKind::PermissionDenied,
+        ErrorKind::NotFound,
+        ErrorKind::Timeout,
+        ErrorKind::Conflict,
+        ErrorKind::UnprocessableEntity,
+        ErrorKind::RateLimit,
+        ErrorKind::ContextWindowExceeded,
+        ErrorKind::ContentPolicyViolation,
+        ErrorKind::InternalServer,
+        ErrorKind::ServiceUnavailable,
+        ErrorKind::ApiConnection,
+        ErrorKind::StreamInterrupted,
+        ErrorKind::InvalidResponse,
+    ];
+
     /// Retryable by default: 408, 409, 429, >= 500, connection errors.
     pub fn is_retryable(self) -> bool {
         matches!(
@@ -165,29 +185,11 @@ impl ProviderError {
 
 #[cfg(test)]
 mod openai_type_tests {
-    use super::ErrorKind::{self, *};
+    use super::ErrorKind::{self, RateLimit};
 
     #[test]
     fn error_types_follow_litellms_exception_types_then_the_status() {
-        let every: [ErrorKind; 16] = [
-            BadRequest,
-            Authentication,
-            PaymentRequired,
-            PermissionDenied,
-            NotFound,
-            Timeout,
-            Conflict,
-            UnprocessableEntity,
-            RateLimit,
-            ContextWindowExceeded,
-            ContentPolicyViolation,
-            InternalServer,
-            ServiceUnavailable,
-            ApiConnection,
-            StreamInterrupted,
-            InvalidResponse,
-        ];
-        for kind in every {
+        for kind in ErrorKind::ALL {
             let by_status = match kind.http_status() {
                 401 => "authentication_error",
                 403 => "permission_error",

@@ -183,22 +183,29 @@ fn the_readme_run_command_serves_the_quickstart_config_offline() {
     );
 }
 
-#[test]
-fn request_lines_reach_a_piped_stderr_soon_without_colour_codes() {
+/// The quickstart config served on a free port with stderr piped, and its port.
+fn spawn_quickstart(extra_args: &[&str]) -> (std::process::Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut child = switchyard()
+    let child = switchyard()
         .arg("--config")
         .arg(repo_path("config/quickstart.yaml"))
         .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(extra_args)
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    (child, port)
+}
+
+#[test]
+fn request_lines_reach_a_piped_stderr_soon_without_colour_codes() {
+    let (mut child, port) = spawn_quickstart(&[]);
     let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {
@@ -257,27 +264,7 @@ fn ureq_like_post(port: u16, body: &str) -> std::io::Result<String> {
 
 #[test]
 fn json_logs_are_one_object_per_line_with_the_request_fields() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = switchyard()
-        .arg("--config")
-        .arg(repo_path("config/quickstart.yaml"))
-        .args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--log-format",
-            "json",
-        ])
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, port) = spawn_quickstart(&["--log-format", "json"]);
     let stderr = child.stderr.take().unwrap();
     let lines = std::thread::spawn(move || {
         BufReader::new(stderr)

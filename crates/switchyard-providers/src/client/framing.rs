@@ -80,29 +80,20 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ProtocolError> {
             map.append(name, value);
         }
         if name.eq_ignore_ascii_case("content-length") {
-            let parsed = std::str::from_utf8(value)
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .ok_or(ProtocolError("invalid content-length"))?;
+            let parsed =
+                content_length_value(value).ok_or(ProtocolError("invalid content-length"))?;
             if content_length.is_some_and(|seen| seen != parsed) {
                 return Err(ProtocolError("conflicting content-length headers"));
             }
             content_length = Some(parsed);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             has_transfer_encoding = true;
-            // Only the last coding says whether the body is chunked.
-            chunked = value
-                .rsplit(|b| *b == b',')
-                .next()
-                .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+            chunked = ends_chunked(value);
         } else if name.eq_ignore_ascii_case("connection") {
-            for token in value.split(|b| *b == b',') {
-                let token = token.trim_ascii();
-                if token.eq_ignore_ascii_case(b"close") {
-                    close = true;
-                } else if token.eq_ignore_ascii_case(b"keep-alive") && !http11 {
-                    close = false;
-                }
+            match connection_keep_alive(value) {
+                Some(false) => close = true,
+                Some(true) if !http11 => close = false,
+                _ => {}
             }
         } else if name.eq_ignore_ascii_case("content-type") {
             let start = value.as_ptr() as usize - buf.as_ptr() as usize;
@@ -132,6 +123,39 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ProtocolError> {
         content_type,
         headers: map,
     }))
+}
+
+/// A `Content-Length` value: decimal digits only (RFC 9110 §8.6), else `None`.
+pub fn content_length_value(value: &[u8]) -> Option<u64> {
+    let digits = value.trim_ascii();
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// Whether a `Transfer-Encoding` value makes the body chunked: only its last
+/// coding says (RFC 9112 §6.1).
+pub fn ends_chunked(value: &[u8]) -> bool {
+    value
+        .rsplit(|b| *b == b',')
+        .next()
+        .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"))
+}
+
+/// What a `Connection` value says of keeping the connection: `Some(false)`
+/// for `close` (which wins), `Some(true)` for `keep-alive`, else `None`.
+pub fn connection_keep_alive(value: &[u8]) -> Option<bool> {
+    let mut said = None;
+    for token in value.split(|b| *b == b',') {
+        let token = token.trim_ascii();
+        if token.eq_ignore_ascii_case(b"close") {
+            return Some(false);
+        } else if token.eq_ignore_ascii_case(b"keep-alive") {
+            said = Some(true);
+        }
+    }
+    said
 }
 
 /// Where a chunked decoder is between reads.

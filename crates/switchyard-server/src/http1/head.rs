@@ -6,6 +6,7 @@
 
 use bytes::{Bytes, BytesMut};
 use smallvec::SmallVec;
+use switchyard_providers::client::{connection_keep_alive, content_length_value, ends_chunked};
 
 /// Header lines kept per request head (hyper's default is 100 as well).
 const MAX_HEADERS: usize = 100;
@@ -94,11 +95,7 @@ impl RequestHead {
             let (vs, ve) = span(value);
             headers.push([ns, ne, vs, ve]);
             if name.eq_ignore_ascii_case("content-length") {
-                let parsed = std::str::from_utf8(value)
-                    .ok()
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
-                    .and_then(|v| v.parse::<u64>().ok())
+                let parsed = content_length_value(value)
                     .ok_or(HeadError::Malformed("invalid content-length"))?;
                 if content_length.is_some_and(|seen| seen != parsed) {
                     return Err(HeadError::Malformed("conflicting content-length headers"));
@@ -106,18 +103,12 @@ impl RequestHead {
                 content_length = Some(parsed);
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
                 transfer_encoding = true;
-                chunked = value
-                    .rsplit(|b| *b == b',')
-                    .next()
-                    .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+                chunked = ends_chunked(value);
             } else if name.eq_ignore_ascii_case("connection") {
-                for token in value.split(|b| *b == b',') {
-                    let token = token.trim_ascii();
-                    if token.eq_ignore_ascii_case(b"close") {
-                        keep_alive = false;
-                    } else if token.eq_ignore_ascii_case(b"keep-alive") && !http11 {
-                        keep_alive = true;
-                    }
+                match connection_keep_alive(value) {
+                    Some(false) => keep_alive = false,
+                    Some(true) if !http11 => keep_alive = true,
+                    _ => {}
                 }
             } else if name.eq_ignore_ascii_case("expect") {
                 expect_continue = value.trim_ascii().eq_ignore_ascii_case(b"100-continue");
