@@ -71,6 +71,8 @@ pub struct Deployment {
     pub model: String,
     /// The name put in the upstream request's `model` field.
     pub upstream_model: String,
+    /// `/completions` calls go to its `/chat/completions` (an OpenAI chat model).
+    pub(crate) completions_via_chat: bool,
     /// Where requests go; `None` for `mock_response` deployments.
     pub api_base: Option<String>,
     pub(crate) provider: Arc<dyn Provider>,
@@ -166,6 +168,11 @@ impl Deployment {
             id: cfg.id.clone(),
             model_group: cfg.model_name.clone(),
             model: p.model.clone(),
+            completions_via_chat: crate::text_via_chat::applies(
+                built.provider.name(),
+                &p.model,
+                prices,
+            ),
             upstream_model: built.upstream_model,
             api_base: built.provider.api_base().map(str::to_owned),
             provider: built.provider,

@@ -37,6 +37,7 @@ mod select;
 mod slots;
 pub mod state;
 pub mod strategy;
+mod text_via_chat;
 pub mod tokens;
 mod usage;
 mod validate;

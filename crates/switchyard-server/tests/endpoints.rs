@@ -704,3 +704,70 @@ async fn a_wildcard_group_is_listed_as_its_providers_models() {
     assert_eq!(resp.headers()["x-litellm-model-group"], "gpt-4o-mini");
     assert_eq!(mock.calls()[0].json()["model"], "gpt-4o-mini");
 }
+
+/// LiteLLM serves `/completions` on an OpenAI chat model through its chat
+/// endpoint (OpenAI answers those models only there) and answers a text
+/// completion; a completion model keeps the native endpoint.
+#[tokio::test]
+async fn a_text_completion_on_an_openai_chat_model_goes_through_chat() {
+    let mock = MockUpstream::start().await;
+    let proxy = ProxyHarness::start(&openai_config(&mock)).await.unwrap();
+
+    let body: Value = post(
+        &proxy,
+        "/v1/completions",
+        json!({"model": "gpt-4o", "prompt": "Say hi", "max_tokens": 5}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(body["object"], "text_completion", "{body}");
+    assert!(
+        body["choices"][0]["text"].as_str().unwrap().len() > 1,
+        "{body}"
+    );
+    assert_eq!(body["model"], "gpt-4o");
+    let call = &mock.calls()[0];
+    assert_eq!(call.path, "/v1/chat/completions");
+    let sent = call.json();
+    assert_eq!(
+        sent["messages"],
+        json!([{"role": "user", "content": "Say hi"}])
+    );
+    assert_eq!(sent["max_tokens"], 5);
+    assert!(sent.get("prompt").is_none());
+
+    let text = post(
+        &proxy,
+        "/v1/completions",
+        json!({"model": "gpt-4o", "prompt": "Say hi", "stream": true}),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let chunks: Vec<Value> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter(|d| *d != "[DONE]")
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    assert!(chunks.len() > 1, "{text}");
+    assert!(
+        chunks.iter().all(|c| c["object"] == "text_completion"),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("data: [DONE]"));
+    assert_eq!(mock.calls()[1].path, "/v1/chat/completions");
+
+    // A completion model is asked on /completions, prompt and all.
+    post(
+        &proxy,
+        "/v1/completions",
+        json!({"model": "gpt-3.5-turbo-instruct", "prompt": "Say hi"}),
+    )
+    .await;
+    assert_eq!(mock.calls()[2].path, "/v1/completions");
+    assert_eq!(mock.calls()[2].json()["prompt"], "Say hi");
+}

@@ -39,6 +39,7 @@ use crate::fallback::RequestFallbacks;
 use crate::request::{AttemptBody, upstream_body, wants_mock};
 use crate::router::{CallGuard, Inner};
 use crate::select::PickError;
+use crate::text_via_chat;
 
 /// What one request asks of the retry loop.
 pub(crate) struct CallPlan<'a> {
@@ -473,18 +474,26 @@ async fn attempt(
         }
         None => timeout,
     };
+    let body = upstream_body(
+        plan.body,
+        deployment,
+        &inner.router_defaults,
+        AttemptBody {
+            upstream_model: &plan.facts.upstream_model(deployment),
+            mock,
+            ask_usage,
+        },
+    );
+    // A text completion on an OpenAI chat model is asked of its chat endpoint.
+    let via_chat =
+        !mock && plan.endpoint == Endpoint::Completions && deployment.completions_via_chat;
+    let (endpoint, body) = match via_chat.then(|| text_via_chat::chat_body(&body)).flatten() {
+        Some(chat) => (Endpoint::ChatCompletions, chat),
+        None => (plan.endpoint, body),
+    };
     let request = ProviderRequest {
-        endpoint: plan.endpoint,
-        body: upstream_body(
-            plan.body,
-            deployment,
-            &inner.router_defaults,
-            AttemptBody {
-                upstream_model: &plan.facts.upstream_model(deployment),
-                mock,
-                ask_usage,
-            },
-        ),
+        endpoint,
+        body,
         stream: plan.stream,
         timeout: Some(timeout),
     };
@@ -494,7 +503,17 @@ async fn attempt(
         &deployment.provider
     };
     debug!(deployment_id = %deployment.id, model = %deployment.model, timeout_s = timeout.as_secs_f64(), "calling upstream");
-    let answered = provider.call(request).await?;
+    let mut answered = provider.call(request).await?;
+    if endpoint != plan.endpoint {
+        answered.response = match answered.response {
+            ProviderResponse::Complete(chat) => {
+                ProviderResponse::Complete(text_via_chat::text_answer(&chat).unwrap_or(chat))
+            }
+            ProviderResponse::Stream(chat) => {
+                ProviderResponse::Stream(text_via_chat::text_stream(chat))
+            }
+        };
+    }
     if let ProviderResponse::Complete(body) = &answered.response
         && inner.fallbacks.has_content_policy(&deployment.model_group)
         && finished_by_content_filter(body)
