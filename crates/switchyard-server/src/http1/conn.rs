@@ -182,7 +182,13 @@ async fn answer_one(
             answer
         }
         plan => {
-            if head.expect_continue && !body_buffered(conn, &head) {
+            // A client waiting to be told to send its body is told only
+            // when the body may be sent (one over the cap gets its 413 now).
+            let within_cap = match head.body {
+                super::head::BodyLength::Known(n) => n <= door.max_body_bytes() as u64,
+                super::head::BodyLength::Chunked => true,
+            };
+            if head.expect_continue && within_cap && !body_buffered(conn, &head) {
                 conn.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
                 if conn.flush_out().await.is_err() {
                     return false;
