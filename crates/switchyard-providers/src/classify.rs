@@ -6,7 +6,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use http::HeaderMap;
+use crate::UpstreamHeaders;
 use serde::Deserialize;
 
 use crate::{ErrorKind, ProviderError};
@@ -55,7 +55,7 @@ const CONTENT_POLICY_PHRASES: &[&str] = &[
 pub fn classify(
     provider: &'static str,
     status: u16,
-    headers: &HeaderMap,
+    headers: &UpstreamHeaders,
     body: &[u8],
 ) -> ProviderError {
     let parsed = ParsedError::from_body(body);
@@ -76,7 +76,7 @@ pub fn classify(
 pub fn classify_stream_error(provider: &'static str, data: &[u8]) -> ProviderError {
     let parsed = ParsedError::from_body(data);
     let status = parsed.status_hint.unwrap_or(500);
-    let mut err = classify(provider, status, &HeaderMap::new(), data);
+    let mut err = classify(provider, status, &UpstreamHeaders::new(), data);
     // The HTTP exchange itself succeeded: report the class, not a made-up status.
     if parsed.status_hint.is_none() {
         err.status = None;
@@ -208,13 +208,8 @@ fn kind_for(status: u16, parsed: &ParsedError, body: &[u8]) -> ErrorKind {
 
 /// `Retry-After` (delta-seconds, possibly fractional, or an HTTP date), or
 /// `retry-after-ms` which OpenAI and Azure send and which is more precise.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
+pub fn retry_after(headers: &UpstreamHeaders) -> Option<Duration> {
+    let header = |name: &str| headers.get_str(name);
     if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
         && ms.is_finite()
         && ms >= 0.0
@@ -308,7 +303,6 @@ fn http_status_of(v: &serde_json::Value) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
 
     #[test]
     fn status_and_body_to_kind() {
@@ -428,7 +422,7 @@ mod tests {
             ),
         ];
         for (status, body, kind) in cases {
-            let err = classify("openai", *status, &HeaderMap::new(), body.as_bytes());
+            let err = classify("openai", *status, &UpstreamHeaders::new(), body.as_bytes());
             assert_eq!(err.kind, *kind, "{status} {body}");
             assert_eq!(err.status, Some(*status));
             assert_eq!(err.provider, "openai");
@@ -440,39 +434,35 @@ mod tests {
         let err = classify(
             "openai",
             400,
-            &HeaderMap::new(),
+            &UpstreamHeaders::new(),
             br#"{"error":{"message":"bad temperature"}}"#,
         );
         assert_eq!(err.message, "bad temperature");
         let err = classify(
             "openai",
             400,
-            &HeaderMap::new(),
+            &UpstreamHeaders::new(),
             br#"{"error":"plain string"}"#,
         );
         assert_eq!(err.message, "plain string");
         let err = classify(
             "openai",
             422,
-            &HeaderMap::new(),
+            &UpstreamHeaders::new(),
             br#"{"detail":"Not Found"}"#,
         );
         assert_eq!(err.message, "Not Found");
         let long = "x".repeat(2000);
-        let err = classify("openai", 502, &HeaderMap::new(), long.as_bytes());
+        let err = classify("openai", 502, &UpstreamHeaders::new(), long.as_bytes());
         assert_eq!(err.message.len(), MESSAGE_MAX_CHARS + 3);
-        let err = classify("openai", 502, &HeaderMap::new(), b"");
+        let err = classify("openai", 502, &UpstreamHeaders::new(), b"");
         assert_eq!(err.message, "(empty body)");
     }
 
     #[test]
     fn retry_after_forms() {
         let h = |pairs: &[(&'static str, &str)]| {
-            let mut m = HeaderMap::new();
-            for (k, v) in pairs {
-                m.insert(*k, HeaderValue::from_str(v).unwrap());
-            }
-            m
+            UpstreamHeaders::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_bytes())))
         };
         assert_eq!(
             retry_after(&h(&[("retry-after", "7")])),

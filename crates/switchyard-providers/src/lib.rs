@@ -13,6 +13,7 @@ mod capped;
 pub mod classify;
 pub mod client;
 mod error;
+mod headers;
 pub mod mock;
 pub mod openai;
 mod provider;
@@ -21,5 +22,6 @@ pub mod sse;
 
 pub use classify::classify;
 pub use error::{ErrorKind, ProviderError};
+pub use headers::UpstreamHeaders;
 pub use provider::{Answered, ByteStream, Endpoint, Provider, ProviderRequest, ProviderResponse};
 pub use spec::{BuiltProvider, ProviderSpec, build_provider, is_supported_provider};

@@ -102,7 +102,7 @@ pub struct Answered {
     /// The answer.
     pub response: ProviderResponse,
     /// The upstream's response headers (empty when there was no upstream).
-    pub headers: http::HeaderMap,
+    pub headers: crate::UpstreamHeaders,
 }
 
 impl fmt::Debug for Answered {

@@ -10,37 +10,41 @@ use switchyard_types::RequestBody;
 use crate::deployment::Deployment;
 
 /// Request fields that steer the router (LiteLLM consumes them) and must not
-/// reach an upstream.
-const ROUTER_ONLY_FIELDS: &[&str] = &[
-    "mock_response",
-    "mock_delay",
-    "mock_timeout",
-    "mock_testing_fallbacks",
-    "mock_testing_context_fallbacks",
-    "mock_testing_content_policy_fallbacks",
-    "mock_testing_rate_limit_error",
-    "timeout",
-    "stream_timeout",
-    "num_retries",
-    "fallbacks",
-    "context_window_fallbacks",
-    "content_policy_fallbacks",
-    "disable_fallbacks",
-    "max_fallbacks",
-    "metadata",
-    "litellm_metadata",
-    "tags",
-    "priority",
-    "caching",
-    "cache",
-    "ttl",
-    "allowed_model_region",
-    "api_key",
-    "api_base",
-    "api_version",
-    "model_list",
-    "proxy_server_request",
-];
+/// reach an upstream. A `match`, not a list scan: it runs for every field of
+/// every request.
+fn router_only(key: &str) -> bool {
+    matches!(
+        key,
+        "mock_response"
+            | "mock_delay"
+            | "mock_timeout"
+            | "mock_testing_fallbacks"
+            | "mock_testing_context_fallbacks"
+            | "mock_testing_content_policy_fallbacks"
+            | "mock_testing_rate_limit_error"
+            | "timeout"
+            | "stream_timeout"
+            | "num_retries"
+            | "fallbacks"
+            | "context_window_fallbacks"
+            | "content_policy_fallbacks"
+            | "disable_fallbacks"
+            | "max_fallbacks"
+            | "metadata"
+            | "litellm_metadata"
+            | "tags"
+            | "priority"
+            | "caching"
+            | "cache"
+            | "ttl"
+            | "allowed_model_region"
+            | "api_key"
+            | "api_base"
+            | "api_version"
+            | "model_list"
+            | "proxy_server_request"
+    )
+}
 
 /// Whether this attempt is answered by the mock provider.
 pub(crate) fn wants_mock(body: &RequestBody, deployment: &Deployment) -> bool {
@@ -69,7 +73,7 @@ pub(crate) fn upstream_body(
     router_defaults: &[(String, Box<RawValue>)],
     attempt: AttemptBody<'_>,
 ) -> Bytes {
-    let keep = |key: &str| attempt.mock || !ROUTER_ONLY_FIELDS.contains(&key);
+    let keep = |key: &str| attempt.mock || !router_only(key);
     let mut out = JsonObject::with_capacity(body.json_len_hint() + 64);
     let mut wrote_model = false;
     for (key, value) in body.fields() {

@@ -16,7 +16,7 @@ pub struct RoutedResponse {
     /// The answer: a complete JSON body or a stream of SSE events.
     pub body: ProviderResponse,
     /// The upstream's response headers (empty for a `mock_response` answer).
-    pub upstream_headers: http::HeaderMap,
+    pub upstream_headers: switchyard_providers::UpstreamHeaders,
     /// Attempts that failed before this answer, oldest first (fallback groups included).
     pub failed_attempts: Vec<Attempt>,
     /// Retries made in the group that answered.

@@ -29,9 +29,9 @@ impl HeaderLines {
     /// Adds one header. Names and values come from the proxy itself or were
     /// valid header values where they came from (config, upstream), so they
     /// hold no CR or LF.
-    pub(crate) fn push(&mut self, name: &str, value: &[u8]) {
+    pub(crate) fn push(&mut self, name: impl AsRef<[u8]>, value: &[u8]) {
         debug_assert!(!value.contains(&b'\n') && !value.contains(&b'\r'));
-        self.0.extend_from_slice(name.as_bytes());
+        self.0.extend_from_slice(name.as_ref());
         self.0.extend_from_slice(b": ");
         self.0.extend_from_slice(value);
         self.0.extend_from_slice(b"\r\n");

@@ -5,68 +5,64 @@
 //! framed the upstream's own connection), and the upstream's request id as
 //! `request-id`.
 
-use axum::http::HeaderMap;
+use switchyard_providers::UpstreamHeaders;
 
 use crate::answer::HeaderLines;
 
 /// Passed on under their own names (LiteLLM's `OPENAI_RESPONSE_HEADERS`).
-const RATE_LIMIT_HEADERS: [&str; 6] = [
-    "x-ratelimit-remaining-requests",
-    "x-ratelimit-remaining-tokens",
-    "x-ratelimit-limit-requests",
-    "x-ratelimit-limit-tokens",
-    "x-ratelimit-reset-requests",
-    "x-ratelimit-reset-tokens",
+const RATE_LIMIT_HEADERS: [&[u8]; 6] = [
+    b"x-ratelimit-remaining-requests",
+    b"x-ratelimit-remaining-tokens",
+    b"x-ratelimit-limit-requests",
+    b"x-ratelimit-limit-tokens",
+    b"x-ratelimit-reset-requests",
+    b"x-ratelimit-reset-tokens",
 ];
 
 /// How the upstream framed its answer on its own connection: nothing a
 /// client can use, so not passed on (LiteLLM passes these too).
-const FRAMING: [&str; 4] = [
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
+const FRAMING: [&[u8]; 4] = [
+    b"content-length",
+    b"transfer-encoding",
+    b"connection",
+    b"keep-alive",
 ];
 
 /// Adds `upstream`'s headers to the answer's `lines`.
-pub(crate) fn pass_on(upstream: &HeaderMap, lines: &mut HeaderLines) {
+pub(crate) fn pass_on(upstream: &UpstreamHeaders, lines: &mut HeaderLines) {
     let mut request_id = None;
-    for (name, value) in upstream {
-        let name = name.as_str();
+    for (name, value) in upstream.iter() {
         if RATE_LIMIT_HEADERS.contains(&name) {
-            lines.push(name, value.as_bytes());
+            lines.push(name, value);
         }
-        if matches!(name, "request-id" | "x-request-id") && !value.is_empty() {
+        if matches!(name, b"request-id" | b"x-request-id") && !value.is_empty() {
             // `request-id` first, as LiteLLM looks them up.
-            if request_id.is_none() || name == "request-id" {
+            if request_id.is_none() || name == b"request-id" {
                 request_id = Some(value);
             }
         }
         if !FRAMING.contains(&name) {
             lines.extend(b"llm_provider-");
-            lines.push(name, value.as_bytes());
+            lines.push(name, value);
         }
     }
     if let Some(id) = request_id {
-        lines.push("request-id", id.as_bytes());
+        lines.push("request-id", id);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     #[test]
     fn rate_limits_stay_as_they_are_and_everything_is_prefixed() {
-        let mut upstream = HeaderMap::new();
-        upstream.insert(
-            "x-ratelimit-remaining-requests",
-            HeaderValue::from_static("9"),
-        );
-        upstream.insert("x-request-id", HeaderValue::from_static("req_1"));
-        upstream.insert("openai-processing-ms", HeaderValue::from_static("7"));
-        upstream.insert("content-length", HeaderValue::from_static("12"));
+        let upstream = UpstreamHeaders::from_pairs([
+            ("X-RateLimit-Remaining-Requests", &b"9"[..]),
+            ("x-request-id", b"req_1"),
+            ("openai-processing-ms", b"7"),
+            ("Content-Length", b"12"),
+        ]);
         let mut lines = HeaderLines::default();
         pass_on(&upstream, &mut lines);
         let got: Vec<(String, String)> = lines

@@ -158,14 +158,15 @@ fn skip_ws(json: &[u8], mut i: usize) -> usize {
 /// The index after the string that opens at `i`.
 fn skip_string(json: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
-    while let Some(&b) = json.get(j) {
-        match b {
-            b'"' => return Some(j + 1),
-            b'\\' => j += 2,
-            _ => j += 1,
+    loop {
+        // Strings are most of the bytes before `model` (the id): jump to the
+        // next quote or escape rather than stepping through each byte.
+        j += memchr::memchr2(b'"', b'\\', json.get(j..)?)?;
+        if json[j] == b'"' {
+            return Some(j + 1);
         }
+        j += 2;
     }
-    None
 }
 
 #[cfg(test)]

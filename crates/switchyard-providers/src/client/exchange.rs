@@ -13,7 +13,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::HeaderMap;
 use http::header::HeaderValue;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
@@ -22,6 +21,7 @@ use super::body::Body;
 use super::connect::UpstreamIo;
 use super::framing::{self, ProtocolError};
 use super::request::PreparedRequest;
+use crate::UpstreamHeaders;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -114,7 +114,7 @@ impl SendError {
 pub struct Response {
     status: u16,
     content_type: Option<HeaderValue>,
-    headers: HeaderMap,
+    headers: UpstreamHeaders,
     body: Body,
 }
 
@@ -131,12 +131,12 @@ impl Response {
 
     /// Every header of the response (classification reads `Retry-After`
     /// and friends; a proxy passes rate-limit headers on).
-    pub fn headers(&self) -> &HeaderMap {
+    pub fn headers(&self) -> &UpstreamHeaders {
         &self.headers
     }
 
     /// The headers, taken out of the response.
-    pub fn take_headers(&mut self) -> HeaderMap {
+    pub fn take_headers(&mut self) -> UpstreamHeaders {
         std::mem::take(&mut self.headers)
     }
 
@@ -201,7 +201,7 @@ pub(crate) async fn exchange(
     let content_type = head
         .content_type
         .and_then(|(start, end)| content_type_value(&conn.buf[start..end]));
-    let headers = head.headers;
+    let headers = UpstreamHeaders::from_head(&conn.buf[..head.len], head.lines);
     conn.buf.advance(head.len);
     Ok(Response {
         status: head.status,

@@ -4,8 +4,6 @@
 //! without a socket. The connection code in `exchange.rs` feeds them.
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::HeaderMap;
-use http::header::{HeaderName, HeaderValue};
 
 /// Response heads larger than this are refused (hyper's default is ~400 KB
 /// for the whole read buffer; a head is never near this in practice).
@@ -36,8 +34,8 @@ pub(crate) struct Head {
     pub(crate) keep_alive: bool,
     /// Byte range of the `Content-Type` value within the head, if any.
     pub(crate) content_type: Option<(usize, usize)>,
-    /// Every header (one that is not valid HTTP is left out).
-    pub(crate) headers: HeaderMap,
+    /// Every header line: name and value ranges within the head.
+    pub(crate) lines: Vec<[u32; 4]>,
 }
 
 /// A response head that is not valid HTTP/1.1.
@@ -49,9 +47,14 @@ pub struct ProtocolError(pub(crate) &'static str);
 /// more bytes are needed. Informational (1xx) heads are reported like any
 /// other: the caller skips them.
 pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ProtocolError> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut headers);
-    let len = match response.parse(buf) {
+    // Left uninitialised: the parser writes only the lines it finds.
+    let mut headers = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut []);
+    let len = match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut response,
+        buf,
+        &mut headers,
+    ) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_BYTES => {
             return Err(ProtocolError("response head too large"));
@@ -69,16 +72,18 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ProtocolError> {
     let mut has_transfer_encoding = false;
     let mut close = !http11;
     let mut content_type = None;
-    let mut map = HeaderMap::with_capacity(response.headers.len());
+    let offset = |s: &[u8]| (s.as_ptr() as usize - buf.as_ptr() as usize) as u32;
+    let mut lines = Vec::with_capacity(response.headers.len());
     for header in response.headers.iter() {
         let name = header.name;
         let value = header.value;
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_bytes(value),
-        ) {
-            map.append(name, value);
-        }
+        let (name_start, value_start) = (offset(name.as_bytes()), offset(value));
+        lines.push([
+            name_start,
+            name_start + name.len() as u32,
+            value_start,
+            value_start + value.len() as u32,
+        ]);
         if name.eq_ignore_ascii_case("content-length") {
             let parsed =
                 content_length_value(value).ok_or(ProtocolError("invalid content-length"))?;
@@ -121,7 +126,7 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ProtocolError> {
         framing,
         keep_alive,
         content_type,
-        headers: map,
+        lines,
     }))
 }
 
@@ -290,8 +295,9 @@ mod tests {
         assert_eq!(h.len, text.len());
         let (a, b) = h.content_type.unwrap();
         assert_eq!(&text[a..b], "application/json");
-        assert_eq!(h.headers["content-type"], "application/json");
-        assert_eq!(h.headers["content-length"], "12");
+        let headers = crate::UpstreamHeaders::from_head(&text.as_bytes()[..h.len], h.lines);
+        assert_eq!(headers.get("content-type"), Some(&b"application/json"[..]));
+        assert_eq!(headers.get("content-length"), Some(&b"12"[..]));
     }
 
     #[test]

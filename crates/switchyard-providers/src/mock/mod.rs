@@ -217,7 +217,7 @@ impl Provider for MockProvider {
         Box::pin(async move {
             self.answer(request).await.map(|response| Answered {
                 response,
-                headers: http::HeaderMap::new(),
+                headers: crate::UpstreamHeaders::new(),
             })
         })
     }

@@ -126,7 +126,7 @@ pub(crate) struct Success {
     pub(crate) deployment: Arc<Deployment>,
     pub(crate) response: ProviderResponse,
     /// The answering upstream's response headers.
-    pub(crate) upstream_headers: http::HeaderMap,
+    pub(crate) upstream_headers: switchyard_providers::UpstreamHeaders,
     pub(crate) guard: CallGuard,
     /// Retries made in the group that answered.
     pub(crate) retries: u32,

@@ -64,9 +64,10 @@ impl RequestHead {
     /// Parses the head at the start of `buf`: the head (its `raw` still
     /// empty) and its length; `Ok(None)` when more bytes are needed.
     fn parse(buf: &[u8]) -> Result<Option<(Self, usize)>, HeadError> {
-        let mut lines = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut request = httparse::Request::new(&mut lines);
-        let len = match request.parse(buf) {
+        // Left uninitialised: the parser writes only the lines it finds.
+        let mut lines = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+        let mut request = httparse::Request::new(&mut []);
+        let len = match request.parse_with_uninit_headers(buf, &mut lines) {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_BYTES => {
                 return Err(HeadError::TooLarge);
