@@ -4,6 +4,7 @@
 //! into context-window or content-policy errors and a "rate limit" phrase
 //! wins over the status.
 
+use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
 
 use crate::UpstreamHeaders;
@@ -88,7 +89,9 @@ pub fn classify_stream_error(provider: &'static str, data: &[u8]) -> ProviderErr
 pub fn is_error_payload(data: &[u8]) -> bool {
     // Cheap pre-check: chunks never mention "error" at the top level, and
     // most do not contain the word at all.
-    memchr::memmem::find(data, b"\"error\"").is_some()
+    static ERROR_KEY: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"\"error\""));
+    ERROR_KEY.find(data).is_some()
         && serde_json::from_slice::<ErrorEnvelope>(data).is_ok_and(|e| e.error.is_some())
 }
 

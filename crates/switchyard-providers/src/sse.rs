@@ -10,6 +10,7 @@
 //! three), and an event may be split anywhere across reads.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use bytes::{Bytes, BytesMut};
 use memchr::memchr2;
@@ -17,6 +18,11 @@ use memchr::memchr2;
 /// Default bound on one event. OpenAI chunks are a few hundred bytes; images
 /// or audio deltas can be large, but an event beyond this is a broken upstream.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 8 * 1024 * 1024;
+
+/// OpenAI's end-of-stream data, searched for in every read (built once:
+/// `memmem::find` builds a searcher per call, dearer than the search).
+static DONE_MARKER: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"[DONE]"));
 
 /// Why the byte stream is not acceptable SSE.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -125,15 +131,20 @@ impl SseDecoder {
         pos: &mut usize,
         line_start: &mut usize,
     ) -> Result<(usize, bool), SseError> {
-        // Most reads hold no `[DONE]` at all: then no event needs looking into.
-        let may_end = memchr::memmem::find(buf, b"[DONE]").is_some();
+        // Most reads hold no `[DONE]` at all, and where one does, only the
+        // event that holds it needs looking into.
+        let mut marker = DONE_MARKER.find(buf);
         let mut event_start = 0;
         while let Some(end) = next_event_end(buf, pos, line_start) {
             if end - event_start > self.max_event_bytes {
                 return Err(self.too_large());
             }
-            if may_end && is_done_event(&buf[event_start..end]) {
-                return Ok((event_start, true));
+            if marker.is_some_and(|at| at < end) {
+                if is_done_event(&buf[event_start..end]) {
+                    return Ok((event_start, true));
+                }
+                // The marker was inside a chunk's JSON: look for the next one.
+                marker = DONE_MARKER.find(&buf[end..]).map(|at| end + at);
             }
             event_start = end;
         }
@@ -187,8 +198,14 @@ impl Forwarded {
 /// the scan at `pos` inside a line that starts at `line_start`; `None` when
 /// the event is not complete yet (both are then where to resume).
 fn next_event_end(buf: &[u8], pos: &mut usize, line_start: &mut usize) -> Option<usize> {
-    while let Some(offset) = memchr2(b'\n', b'\r', &buf[*pos..]) {
-        let end = *pos + offset;
+    loop {
+        let end = match buf.get(*pos) {
+            // The blank line that ends an event starts right where the
+            // previous line ended: no search needed for it.
+            Some(b'\n' | b'\r') => *pos,
+            Some(_) => *pos + memchr2(b'\n', b'\r', &buf[*pos..])?,
+            None => return None,
+        };
         let terminator_len = if buf[end] == b'\r' {
             match buf.get(end + 1) {
                 Some(b'\n') => 2,
@@ -207,7 +224,6 @@ fn next_event_end(buf: &[u8], pos: &mut usize, line_start: &mut usize) -> Option
             return Some(*pos);
         }
     }
-    None
 }
 
 /// Whether the raw event is the terminal `data: [DONE]`.
@@ -499,6 +515,17 @@ mod tests {
             .forward(Bytes::from_static(b"data: [DONE]\n\n"))
             .unwrap();
         assert_eq!((f.events, f.done), (None, true));
+    }
+
+    #[test]
+    fn forward_finds_the_real_done_after_markers_inside_chunks_of_the_same_read() {
+        let read = b"data: {\"x\":\"[DONE]\"}\n\ndata: {\"y\":1}\n\ndata: {\"z\":\"[DONE] [DONE]\"}\n\ndata: [DONE]\n\ndata: {\"after\":1}\n\n";
+        let done_at = read.len() - b"data: [DONE]\n\ndata: {\"after\":1}\n\n".len();
+        let f = SseDecoder::new(1024)
+            .forward(Bytes::copy_from_slice(read))
+            .unwrap();
+        assert_eq!(f.events.as_deref(), Some(&read[..done_at]));
+        assert!(f.done);
     }
 
     #[test]

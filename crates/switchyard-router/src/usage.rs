@@ -94,9 +94,14 @@ pub(crate) struct Reported {
     pub(crate) completion: Option<u64>,
 }
 
+/// The `"usage"` key, searched for in every answer (built once: `memmem::find`
+/// builds a searcher per call, dearer than the search on a small body).
+pub(crate) static USAGE_KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"usage\""));
+
 /// Reads `usage` once; `None` when the answer carries none.
 pub(crate) fn reported(json: &[u8]) -> Option<Reported> {
-    memchr::memmem::find(json, b"\"usage\"")?;
+    USAGE_KEY.find(json)?;
     #[derive(serde::Deserialize)]
     struct Usage {
         total_tokens: Option<u64>,

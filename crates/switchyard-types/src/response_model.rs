@@ -57,6 +57,11 @@ impl EventRestamper {
         let mut copied = 0;
         let mut at = 0;
         while at < events.len() {
+            if events[at] == b'\n' {
+                // The blank line that ends an event: nothing to look at.
+                at += 1;
+                continue;
+            }
             let line_end =
                 memchr::memchr(b'\n', &events[at..]).map_or(events.len(), |i| at + i + 1);
             if let Some(payload) = events[at..line_end].strip_prefix(b"data:") {

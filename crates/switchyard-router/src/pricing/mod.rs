@@ -338,7 +338,9 @@ pub fn answer_cost(price: &DeploymentPrice, json: &[u8]) -> Option<(f64, f64)> {
     if price.input_cost_per_token.is_none() && price.output_cost_per_token.is_none() {
         return None;
     }
-    let key = memchr::memmem::rfind(json, b"\"usage\"")?;
+    static USAGE_KEY: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(b"\"usage\""));
+    let key = USAGE_KEY.rfind(json)?;
     let rest = &json[key + 7..];
     let colon = rest.iter().position(|b| !b.is_ascii_whitespace())?;
     if rest[colon] != b':' {

@@ -18,7 +18,7 @@ mod observe;
 mod policy;
 mod stream_usage;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -541,7 +541,9 @@ fn deadline_passed(deadline: Option<Instant>) -> bool {
 
 /// A 200 whose choices ended with `finish_reason: content_filter`.
 fn finished_by_content_filter(body: &[u8]) -> bool {
-    if memchr::memmem::find(body, b"content_filter").is_none() {
+    static CONTENT_FILTER: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"content_filter"));
+    if CONTENT_FILTER.find(body).is_none() {
         return false;
     }
     #[derive(serde::Deserialize)]

@@ -169,7 +169,7 @@ fn data_lines(bytes: &Bytes) -> impl Iterator<Item = &[u8]> {
 
 /// The `usage.total_tokens` of the event in `bytes` that carries one.
 fn usage_in_events(bytes: &Bytes) -> Option<u64> {
-    memchr::memmem::find(bytes, b"\"usage\"")?;
+    crate::usage::USAGE_KEY.find(bytes)?;
     data_lines(bytes).find_map(usage::total_tokens)
 }
 
