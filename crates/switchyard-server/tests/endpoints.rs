@@ -33,6 +33,15 @@ model_list:
     )
 }
 
+/// The JSON chunks of an SSE answer, `[DONE]` left out.
+fn stream_chunks(text: &str) -> Vec<Value> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter(|d| *d != "[DONE]")
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect()
+}
+
 async fn post(proxy: &ProxyHarness, path: &str, body: Value) -> reqwest::Response {
     proxy
         .client()
@@ -512,12 +521,7 @@ async fn answers_name_the_model_the_client_asked_for() {
         .text()
         .await
         .unwrap();
-        let chunks: Vec<Value> = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("data: "))
-            .filter(|d| *d != "[DONE]")
-            .map(|d| serde_json::from_str(d).unwrap())
-            .collect();
+        let chunks = stream_chunks(&text);
         assert!(chunks.len() > 1, "{text}");
         assert!(chunks.iter().all(|c| c["model"] == asked), "{text}");
     }
@@ -747,12 +751,7 @@ async fn a_text_completion_on_an_openai_chat_model_goes_through_chat() {
     .text()
     .await
     .unwrap();
-    let chunks: Vec<Value> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("data: "))
-        .filter(|d| *d != "[DONE]")
-        .map(|d| serde_json::from_str(d).unwrap())
-        .collect();
+    let chunks = stream_chunks(&text);
     assert!(chunks.len() > 1, "{text}");
     assert!(
         chunks.iter().all(|c| c["object"] == "text_completion"),
