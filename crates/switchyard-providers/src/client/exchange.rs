@@ -13,7 +13,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::HeaderValue;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt, ReadBuf};
 
@@ -113,7 +112,6 @@ impl SendError {
 #[derive(Debug)]
 pub struct Response {
     status: u16,
-    content_type: Option<HeaderValue>,
     headers: UpstreamHeaders,
     body: Body,
 }
@@ -124,9 +122,14 @@ impl Response {
         self.status
     }
 
-    /// `Content-Type`, if the upstream sent one.
-    pub fn content_type(&self) -> Option<&HeaderValue> {
-        self.content_type.as_ref()
+    /// `Content-Type`, if the upstream sent one in visible ASCII (one that
+    /// is not counts as absent).
+    pub fn content_type(&self) -> Option<&str> {
+        let value = self.headers.get("content-type")?;
+        let visible = value
+            .iter()
+            .all(|b| *b == b'\t' || (b' '..=b'~').contains(b));
+        visible.then(|| std::str::from_utf8(value).ok()).flatten()
     }
 
     /// Every header of the response (classification reads `Retry-After`
@@ -198,32 +201,13 @@ pub(crate) async fn exchange(
             Err(e) => return Err(SendError::Read(e)),
         }
     };
-    let content_type = head
-        .content_type
-        .and_then(|(start, end)| content_type_value(&conn.buf[start..end]));
     let headers = UpstreamHeaders::from_head(&conn.buf[..head.len], head.lines);
     conn.buf.advance(head.len);
     Ok(Response {
         status: head.status,
-        content_type,
         headers,
         body: Body::new(conn, head.framing, head.keep_alive, request.pool.clone()),
     })
-}
-
-/// The upstream's `Content-Type`; the usual ones without copying them out.
-fn content_type_value(raw: &[u8]) -> Option<HeaderValue> {
-    // Constants, so the values are checked once at compile time, not per response.
-    const USUAL: [HeaderValue; 4] = [
-        HeaderValue::from_static("application/json"),
-        HeaderValue::from_static("text/event-stream"),
-        HeaderValue::from_static("application/json; charset=utf-8"),
-        HeaderValue::from_static("text/event-stream; charset=utf-8"),
-    ];
-    match USUAL.iter().find(|usual| usual.as_bytes() == raw) {
-        Some(usual) => Some(usual.clone()),
-        None => HeaderValue::from_bytes(raw).ok(),
-    }
 }
 
 fn is_reset(e: &io::Error) -> bool {

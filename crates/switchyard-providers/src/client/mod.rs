@@ -30,9 +30,7 @@ mod request;
 
 pub use body::{Body, BodyError};
 pub use exchange::{Response, SendError};
-pub use framing::{
-    ChunkedState, Decoded, ProtocolError, connection_keep_alive, content_length_value, ends_chunked,
-};
+pub use framing::{ChunkedState, Decoded, FramingHeaders, ProtocolError, line_span};
 pub use proxy::{IgnoredProxy, ProxyRules};
 pub use request::PreparedRequest;
 

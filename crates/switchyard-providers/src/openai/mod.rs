@@ -158,8 +158,9 @@ impl OpenAiCompatible {
                 .unwrap_or_default();
             return Err(classify(self.name, status, resp.headers(), &body));
         }
+        let event_stream = request.stream && is_event_stream(&resp);
         let headers = resp.take_headers();
-        if request.stream && is_event_stream(&resp) {
+        if event_stream {
             return stream::open(self.name, resp).await.map(|events| Answered {
                 response: ProviderResponse::Stream(events),
                 headers,
@@ -198,7 +199,7 @@ impl OpenAiCompatible {
 }
 
 fn is_event_stream(resp: &Response) -> bool {
-    match resp.content_type().and_then(|v| v.to_str().ok()) {
+    match resp.content_type() {
         // No content type: assume the stream we asked for.
         None => true,
         Some(ct) => !ct

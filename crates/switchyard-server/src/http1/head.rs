@@ -6,7 +6,7 @@
 
 use bytes::{Bytes, BytesMut};
 use smallvec::SmallVec;
-use switchyard_providers::client::{connection_keep_alive, content_length_value, ends_chunked};
+use switchyard_providers::client::{FramingHeaders, line_span};
 
 /// Header lines kept per request head (hyper's default is 100 as well).
 const MAX_HEADERS: usize = 100;
@@ -85,45 +85,26 @@ impl RequestHead {
         let target = span(request.path.unwrap_or_default().as_bytes());
         let http11 = request.version == Some(1);
         let mut headers = SmallVec::new();
-        let mut content_length: Option<u64> = None;
-        let mut transfer_encoding = false;
-        let mut chunked = false;
-        let mut keep_alive = http11;
+        let mut said = FramingHeaders::new(http11);
         let mut expect_continue = false;
         for header in request.headers.iter() {
             let (name, value) = (header.name, header.value);
-            let (ns, ne) = span(name.as_bytes());
-            let (vs, ve) = span(value);
-            headers.push([ns, ne, vs, ve]);
-            if name.eq_ignore_ascii_case("content-length") {
-                let parsed = content_length_value(value)
-                    .ok_or(HeadError::Malformed("invalid content-length"))?;
-                if content_length.is_some_and(|seen| seen != parsed) {
-                    return Err(HeadError::Malformed("conflicting content-length headers"));
-                }
-                content_length = Some(parsed);
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                transfer_encoding = true;
-                chunked = ends_chunked(value);
-            } else if name.eq_ignore_ascii_case("connection") {
-                match connection_keep_alive(value) {
-                    Some(false) => keep_alive = false,
-                    Some(true) if !http11 => keep_alive = true,
-                    _ => {}
-                }
-            } else if name.eq_ignore_ascii_case("expect") {
+            headers.push(line_span(buf, name, value));
+            if !said.read(name, value).map_err(HeadError::Malformed)?
+                && name.eq_ignore_ascii_case("expect")
+            {
                 expect_continue = value.trim_ascii().eq_ignore_ascii_case(b"100-continue");
             }
         }
         // Request smuggling: a body must have exactly one, unambiguous length
         // (RFC 9112 §6.1, §6.3).
-        let body = match (transfer_encoding, content_length) {
+        let body = match (said.transfer_encoding, said.content_length) {
             (true, Some(_)) => {
                 return Err(HeadError::Malformed(
                     "both transfer-encoding and content-length",
                 ));
             }
-            (true, None) if !chunked || !http11 => {
+            (true, None) if !said.chunked || !http11 => {
                 return Err(HeadError::Malformed("unsupported transfer-encoding"));
             }
             (true, None) => BodyLength::Chunked,
@@ -136,7 +117,7 @@ impl RequestHead {
             headers,
             http11,
             body,
-            keep_alive,
+            keep_alive: said.keep_alive,
             expect_continue,
         };
         Ok(Some((head, len)))
