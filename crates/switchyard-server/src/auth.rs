@@ -1,11 +1,9 @@
 //! `general_settings.master_key`: every route but liveness/readiness needs it.
 
-use axum::response::{IntoResponse, Response};
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
 use crate::AppState;
-use crate::api_error::ApiError;
 
 /// Paths that answer without a key, as in LiteLLM.
 const PUBLIC_PATHS: &[&str] = &[
@@ -13,15 +11,6 @@ const PUBLIC_PATHS: &[&str] = &[
     "/health/liveness",
     "/health/readiness",
 ];
-
-/// The rejection for a request without the master key, when one is
-/// configured; `None` lets the request through.
-pub(crate) fn reject<B>(state: &AppState, request: &http::Request<B>) -> Option<Response> {
-    refusal(state, request.uri().path(), |name| {
-        request.headers().get(name).map(|v| v.as_bytes())
-    })
-    .map(|message| ApiError::unauthorized(message).into_response())
-}
 
 /// Why a request with this path and these headers is refused (LiteLLM's
 /// words), or `None` when it may pass.

@@ -76,7 +76,8 @@ fn proxied_endpoint(path: &str) -> Option<(Endpoint, Option<String>)> {
 
 /// What a request asks for, known from its head.
 pub(crate) enum Plan {
-    /// Answered from the head alone (a preflight): its body is not needed.
+    /// Answered from the head alone (a preflight, a request to another route
+    /// without the key): its body is not needed.
     Answer(Answer),
     /// A proxied call refused from its head (no key, a bad option): its body
     /// is not needed.
@@ -116,15 +117,18 @@ impl FrontDoor {
         if let Some(preflight) = browser::preflight(head.method(), |n| head.header(n)) {
             return Plan::Answer(preflight);
         }
-        let Some((endpoint, path_model)) = proxied_endpoint(head.path()) else {
-            return Plan::Other;
+        // The key is checked from the head, before any body is read, on every
+        // route.
+        let refusal = auth::refusal(&self.state, head.path(), |n| head.header(n))
+            .map(|why| ApiError::unauthorized(why).into_answer());
+        let proxied = proxied_endpoint(head.path()).filter(|_| head.method() == "POST");
+        let Some((endpoint, path_model)) = proxied else {
+            // Other methods on the proxied paths get axum's 405 handling, like
+            // every other route.
+            return refusal.map_or(Plan::Other, Plan::Answer);
         };
-        if head.method() != "POST" {
-            // Other methods on these paths get axum's 405 handling, like every other route.
-            return Plan::Other;
-        }
-        if let Some(refusal) = auth::refusal(&self.state, head.path(), |n| head.header(n)) {
-            return Plan::Refused(ApiError::unauthorized(refusal).into_answer());
+        if let Some(refusal) = refusal {
+            return Plan::Refused(refusal);
         }
         match handlers::call_options(head.header(handlers::TIMEOUT_HEADER)) {
             Ok(options) => Plan::Proxied {
@@ -177,11 +181,14 @@ impl FrontDoor {
     }
 }
 
-/// The request as axum takes it.
+/// The request as axum takes it. A `HEAD` is asked as a `GET` (the server
+/// leaves the body out), so its answer says the length a `GET` would get.
 fn axum_request(head: &RequestHead, body: Bytes) -> Result<Request, Answer> {
-    let mut builder = http::Request::builder()
-        .method(head.method())
-        .uri(head.target());
+    let method = match head.method() {
+        "HEAD" => "GET",
+        method => method,
+    };
+    let mut builder = http::Request::builder().method(method).uri(head.target());
     for (name, value) in head.headers() {
         builder = builder.header(name, value);
     }
@@ -234,6 +241,11 @@ impl Service<Request> for FrontDoor {
                 raw.extend_from_slice(b": ");
                 raw.extend_from_slice(value.as_bytes());
                 raw.extend_from_slice(b"\r\n");
+            }
+            // Requests built in code often name no host; the head parser
+            // requires one, as HTTP/1.1 does.
+            if !parts.headers.contains_key(header::HOST) {
+                raw.extend_from_slice(b"host: localhost\r\n");
             }
             raw.extend_from_slice(b"\r\n");
             let head = match RequestHead::take(&mut raw) {

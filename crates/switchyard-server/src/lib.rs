@@ -12,7 +12,6 @@ mod browser;
 mod call_id;
 mod cost_headers;
 mod front_door;
-mod gate;
 mod handlers;
 mod http1;
 mod log_format;
@@ -33,6 +32,8 @@ use tokio::net::TcpListener;
 
 pub use api_error::ApiError;
 pub use front_door::FrontDoor;
+pub use http1::ServerOptions;
+pub use http1::options::{DEFAULT_MAX_CONNECTIONS, connection_cap, raise_file_limit};
 pub use logging::{LogFormat, flush_logs, init_tracing};
 
 /// Default cap on request bodies: large enough for base64 images in chat.
@@ -86,7 +87,8 @@ pub fn app(state: AppState) -> FrontDoor {
 }
 
 /// Every route but the proxied POSTs (which [`FrontDoor`] handles itself): models,
-/// health, and the OpenAI-shaped 404/405 answers, behind the master key and log line.
+/// health, and the OpenAI-shaped 404/405 answers. [`FrontDoor`] has checked the
+/// master key from the request head before a request gets here.
 fn other_routes(state: AppState) -> axum::Router {
     let mut api = axum::Router::new();
     // LiteLLM serves every OpenAI route with and without the `/v1` prefix.
@@ -112,11 +114,11 @@ fn other_routes(state: AppState) -> axum::Router {
         .route("/health/liveness", get(handlers::liveliness))
         .route("/health/readiness", get(handlers::readiness))
         .fallback(handlers::fallback)
-        .layer(gate::GateLayer::new(state.clone()))
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+/// Serves until `shutdown` resolves, then lets in-flight requests finish,
+/// with the default [`ServerOptions`].
 ///
 /// HTTP/1.1 (and 1.0), Switchyard's own server (`http1`): the OpenAI
 /// clients and LiteLLM's own server speak HTTP/1.1.
@@ -125,5 +127,16 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    http1::serve(listener, app(state), shutdown).await
+    serve_with(listener, state, ServerOptions::default(), shutdown).await
+}
+
+/// [`serve`] with the given limits on clients (timeouts, connection cap,
+/// drain deadline).
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    http1::serve(listener, app(state), options, shutdown).await
 }

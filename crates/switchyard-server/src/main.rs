@@ -4,12 +4,15 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use switchyard_router::Router;
 use switchyard_router::config::{Loaded, load_file};
 use switchyard_router::pricing::PriceTable;
-use switchyard_server::{AppState, LogFormat, flush_logs, init_tracing, serve};
+use switchyard_server::{
+    AppState, LogFormat, ServerOptions, flush_logs, init_tracing, raise_file_limit, serve_with,
+};
 use tracing::{error, info, warn};
 
 /// mimalloc instead of the system allocator: the proxy allocates and frees
@@ -59,9 +62,59 @@ struct Cli {
     /// built-in price table (prices and context windows).
     #[arg(long = "model-prices", env = "SWITCHYARD_MODEL_PRICES", global = true)]
     model_prices: Option<PathBuf>,
+    /// Seconds a client has to send a whole request head.
+    #[arg(long = "head-timeout", value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    head_timeout: Duration,
+    /// Seconds an idle keep-alive connection is kept (LiteLLM's `--keepalive_timeout`).
+    #[arg(long = "keepalive_timeout", alias = "keepalive-timeout", value_name = "SECONDS", default_value = "75", value_parser = seconds)]
+    keepalive_timeout: Duration,
+    /// Seconds a request body may make no progress before a 408.
+    #[arg(long = "body-timeout", value_name = "SECONDS", default_value = "60", value_parser = seconds)]
+    body_timeout: Duration,
+    /// Seconds a client may read nothing of its answer before it is dropped
+    /// (its upstream call cancelled).
+    #[arg(long = "send-timeout", value_name = "SECONDS", default_value = "60", value_parser = seconds)]
+    send_timeout: Duration,
+    /// Open client connections at most [default: 10000, and never above what
+    /// the file limit allows].
+    #[arg(long = "max-connections", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: Option<u32>,
+    /// Seconds calls in flight may take to finish after SIGTERM/SIGINT before
+    /// the remaining connections are closed.
+    #[arg(long = "drain-timeout", value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    drain_timeout: Duration,
     /// Accepted for LiteLLM compatibility; Switchyard always uses every core of one process.
     #[arg(long = "num_workers", alias = "num-workers", hide = true)]
     num_workers: Option<u32>,
+}
+
+/// A positive number of seconds, at most a day, for the timeout flags.
+fn seconds(text: &str) -> Result<Duration, String> {
+    const MAX_SECONDS: f64 = 86_400.0;
+    let secs: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if !(secs > 0.0 && secs <= MAX_SECONDS) {
+        return Err(format!(
+            "{text} must be above 0 and at most {MAX_SECONDS} seconds"
+        ));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+}
+
+impl Cli {
+    /// The limits on clients the flags set.
+    fn server_options(&self) -> ServerOptions {
+        ServerOptions {
+            head_timeout: self.head_timeout,
+            keepalive_timeout: self.keepalive_timeout,
+            body_timeout: self.body_timeout,
+            send_timeout: self.send_timeout,
+            max_connections: self.max_connections.map(|n| n as usize),
+            drain_timeout: self.drain_timeout,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,8 +288,20 @@ async fn run(cli: Cli, state: AppState) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    info!(address = %listener.local_addr()?, models = ?state.router().model_names(), "switchyard listening");
-    serve(listener, state, shutdown_signal()).await?;
+    let options = cli.server_options();
+    let file_limit = raise_file_limit();
+    let max_connections = options.effective_max_connections(file_limit);
+    if options
+        .max_connections
+        .is_some_and(|asked| asked > max_connections)
+    {
+        warn!(
+            max_connections,
+            file_limit, "--max-connections lowered to what the open-file limit allows"
+        );
+    }
+    info!(address = %listener.local_addr()?, models = ?state.router().model_names(), max_connections, "switchyard listening");
+    serve_with(listener, state, options, shutdown_signal()).await?;
     info!("stopped");
     Ok(())
 }

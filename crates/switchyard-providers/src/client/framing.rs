@@ -73,7 +73,7 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ProtocolError> {
     }
     let framing = if (100..200).contains(&status) || status == 204 || status == 304 {
         Framing::Length(0)
-    } else if said.transfer_encoding {
+    } else if said.transfer_encoding() {
         // A transfer coding wins over Content-Length (RFC 9112 §6.3).
         if said.chunked {
             Framing::Chunked(ChunkedState::Size)
@@ -85,7 +85,9 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ProtocolError> {
     } else {
         Framing::Close
     };
-    let keep_alive = said.keep_alive && framing != Framing::Close;
+    // An ambiguously framed answer is read once, its connection then closed:
+    // whatever the upstream meant to follow it cannot be trusted.
+    let keep_alive = said.keep_alive && framing != Framing::Close && !said.ambiguous();
     Ok(Some(Head {
         status,
         len,
@@ -102,10 +104,12 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ProtocolError> {
 pub struct FramingHeaders {
     /// `Content-Length`, every one of them agreeing.
     pub content_length: Option<u64>,
-    /// A `Transfer-Encoding` was sent.
-    pub transfer_encoding: bool,
+    /// How many `Transfer-Encoding` lines were sent (saturating).
+    pub transfer_encodings: u8,
     /// The last `Transfer-Encoding` ends with `chunked`.
     pub chunked: bool,
+    /// Every `Transfer-Encoding` sent is exactly `chunked`, one coding.
+    pub only_chunked: bool,
     /// The connection may carry another exchange: HTTP/1.1's default, as
     /// `Connection` changes it.
     pub keep_alive: bool,
@@ -117,8 +121,9 @@ impl FramingHeaders {
     pub fn new(http11: bool) -> Self {
         Self {
             content_length: None,
-            transfer_encoding: false,
+            transfer_encodings: 0,
             chunked: false,
+            only_chunked: true,
             keep_alive: http11,
             http11,
         }
@@ -134,8 +139,9 @@ impl FramingHeaders {
             }
             self.content_length = Some(parsed);
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
-            self.transfer_encoding = true;
+            self.transfer_encodings = self.transfer_encodings.saturating_add(1);
             self.chunked = ends_chunked(value);
+            self.only_chunked &= value.trim_ascii().eq_ignore_ascii_case(b"chunked");
         } else if name.eq_ignore_ascii_case("connection") {
             match connection_keep_alive(value) {
                 Some(false) => self.keep_alive = false,
@@ -147,6 +153,20 @@ impl FramingHeaders {
             return Ok(false);
         }
         Ok(true)
+    }
+
+    /// A `Transfer-Encoding` was sent.
+    pub fn transfer_encoding(&self) -> bool {
+        self.transfer_encodings > 0
+    }
+
+    /// The body's end could be read two ways: a transfer coding beside a
+    /// `Content-Length`, several `Transfer-Encoding` lines, or codings other
+    /// than `chunked` alone. A server refuses such a request; a client uses
+    /// such a response once and never pools its connection (RFC 9112 §6.3).
+    pub fn ambiguous(&self) -> bool {
+        self.transfer_encoding()
+            && (self.content_length.is_some() || self.transfer_encodings > 1 || !self.only_chunked)
     }
 }
 
@@ -205,8 +225,9 @@ pub enum ChunkedState {
     Data(u64),
     /// Expecting the CRLF after a chunk's data.
     DataEnd,
-    /// After the last (zero) chunk: trailer lines until a blank line.
-    Trailers,
+    /// After the last (zero) chunk: trailer lines until a blank line, this
+    /// many trailer bytes read so far.
+    Trailers(usize),
     /// The body is over.
     Done,
 }
@@ -225,6 +246,9 @@ pub enum Decoded {
 /// Chunk-size lines (with extensions) longer than this are refused.
 const MAX_CHUNK_LINE: usize = 4096;
 
+/// Trailer sections larger than this are refused (hyper's limit too).
+pub const MAX_TRAILER_BYTES: usize = 16 * 1024;
+
 impl ChunkedState {
     /// Consumes what it can from `buf`: at most one data slice per call.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<Decoded, ProtocolError> {
@@ -237,7 +261,7 @@ impl ChunkedState {
                     };
                     let size = parse_chunk_size(&line)?;
                     *self = if size == 0 {
-                        ChunkedState::Trailers
+                        ChunkedState::Trailers(0)
                     } else {
                         ChunkedState::Data(size)
                     };
@@ -255,21 +279,35 @@ impl ChunkedState {
                     return Ok(Decoded::Data(data));
                 }
                 ChunkedState::DataEnd => {
-                    if buf.len() < 2 {
-                        return Ok(Decoded::NeedMore);
-                    }
-                    if &buf[..2] != b"\r\n" {
+                    let crlf = &buf[..buf.len().min(2)];
+                    if crlf != &b"\r\n"[..crlf.len()] {
                         return Err(ProtocolError("chunk data not followed by CRLF"));
+                    }
+                    if crlf.len() < 2 {
+                        return Ok(Decoded::NeedMore);
                     }
                     buf.advance(2);
                     *self = ChunkedState::Size;
                 }
-                ChunkedState::Trailers => {
-                    let Some(line) = take_line(buf)? else {
-                        return Ok(Decoded::NeedMore);
+                ChunkedState::Trailers(seen) => {
+                    let line = take_line(buf);
+                    let read = match &line {
+                        Ok(Some(line)) => line.len() + 2,
+                        _ => buf.len(),
                     };
-                    if line.is_empty() {
-                        *self = ChunkedState::Done;
+                    *seen += read;
+                    if *seen > MAX_TRAILER_BYTES {
+                        return Err(ProtocolError("trailer section too large"));
+                    }
+                    match line? {
+                        None => {
+                            // Counted again whole with its end: only the line's
+                            // own bytes are charged.
+                            *seen -= read;
+                            return Ok(Decoded::NeedMore);
+                        }
+                        Some(line) if line.is_empty() => *self = ChunkedState::Done,
+                        Some(_) => {}
                     }
                 }
             }
@@ -278,33 +316,53 @@ impl ChunkedState {
 }
 
 /// Takes one CRLF-terminated line (without the CRLF) off the front of `buf`.
+/// A line ending in a bare LF, or holding a CR anywhere else, is refused
+/// (RFC 9112 §7.1: chunk lines end in CRLF; hyper refuses them too).
 fn take_line(buf: &mut BytesMut) -> Result<Option<BytesMut>, ProtocolError> {
-    match memchr::memchr(b'\n', buf) {
-        Some(end) => {
-            let mut line = buf.split_to(end + 1);
+    let window = &buf[..buf.len().min(MAX_CHUNK_LINE + 2)];
+    match memchr::memchr2(b'\r', b'\n', window) {
+        Some(end) if buf[end] == b'\n' => Err(ProtocolError("chunk line not ended by CRLF")),
+        Some(end) if end + 1 == buf.len() => Ok(None),
+        Some(end) if buf[end + 1] == b'\n' => {
+            let mut line = buf.split_to(end + 2);
             line.truncate(end);
-            if line.last() == Some(&b'\r') {
-                line.truncate(end - 1);
-            }
             Ok(Some(line))
         }
+        Some(_) => Err(ProtocolError("chunk line not ended by CRLF")),
         None if buf.len() > MAX_CHUNK_LINE => Err(ProtocolError("chunk line too long")),
         None => Ok(None),
     }
 }
 
-/// The hexadecimal size of a chunk-size line, extensions ignored.
+/// The size of a chunk-size line (RFC 9112 §7.1): one or more hex digits,
+/// then optional blanks and extensions (`;name=value`, ignored). Anything
+/// else before the digits or between them and an extension (a sign,
+/// leading blanks, `0x`) is refused, as hyper does.
 fn parse_chunk_size(line: &[u8]) -> Result<u64, ProtocolError> {
-    let digits = line
-        .split(|b| *b == b';')
-        .next()
-        .unwrap_or_default()
-        .trim_ascii();
-    if digits.is_empty() || digits.len() > 15 {
-        return Err(ProtocolError("invalid chunk size"));
+    const INVALID: ProtocolError = ProtocolError("invalid chunk size");
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 {
+        return Err(INVALID);
     }
-    let text = std::str::from_utf8(digits).map_err(|_| ProtocolError("invalid chunk size"))?;
-    u64::from_str_radix(text, 16).map_err(|_| ProtocolError("invalid chunk size"))
+    let after = &line[digits..];
+    let rest = &after[blanks(after)..];
+    if !(rest.is_empty() || rest[0] == b';') {
+        return Err(INVALID);
+    }
+    line[..digits].iter().try_fold(0u64, |size, &digit| {
+        let value = (digit as char).to_digit(16).ok_or(INVALID)?;
+        size.checked_mul(16)
+            .and_then(|s| s.checked_add(u64::from(value)))
+            .ok_or(ProtocolError("chunk size too large"))
+    })
+}
+
+/// How many spaces and tabs `bytes` starts with.
+fn blanks(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count()
 }
 
 #[cfg(test)]
@@ -346,12 +404,16 @@ mod tests {
 
     #[test]
     fn framing_follows_rfc_9112() {
-        // Chunked wins over a content-length.
+        // Chunked wins over a content-length, but such an answer is read once
+        // and its connection never pooled.
         let h = head(
             "HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, chunked\r\ncontent-length: 5\r\n\r\n",
         );
         assert_eq!(h.framing, Framing::Chunked(ChunkedState::Size));
-        assert!(h.keep_alive);
+        assert!(!h.keep_alive);
+        let h = head("HTTP/1.1 200 OK\r\ntransfer-encoding: Chunked\r\n\r\n");
+        assert_eq!(h.framing, Framing::Chunked(ChunkedState::Size));
+        assert!(h.keep_alive, "exactly chunked is not ambiguous");
         // A transfer coding that is not chunked last: read until close.
         let h = head("HTTP/1.1 200 OK\r\ntransfer-encoding: gzip\r\n\r\n");
         assert_eq!(h.framing, Framing::Close);
@@ -370,6 +432,23 @@ mod tests {
                 .is_err()
         );
         assert!(parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n").is_err());
+    }
+
+    #[test]
+    fn ambiguously_framed_answers_are_never_pooled() {
+        for framing in [
+            "transfer-encoding: chunked\r\ncontent-length: 3",
+            "content-length: 3\r\ntransfer-encoding: chunked",
+            "transfer-encoding: gzip, chunked",
+            "transfer-encoding: identity, chunked",
+            "transfer-encoding: chunked, chunked",
+            "transfer-encoding: chunked\r\ntransfer-encoding: chunked",
+            "transfer-encoding: gzip\r\ntransfer-encoding: chunked",
+        ] {
+            let h = head(&format!("HTTP/1.1 200 OK\r\n{framing}\r\n\r\n"));
+            assert_eq!(h.framing, Framing::Chunked(ChunkedState::Size), "{framing}");
+            assert!(!h.keep_alive, "{framing}");
+        }
     }
 
     #[test]
@@ -420,6 +499,81 @@ mod tests {
             decode_all(&pieces).unwrap().0,
             b"helloabcdefghijklmnopqrstuvwxyz"
         );
+    }
+
+    #[test]
+    fn chunk_lines_follow_rfc_9112_strictly() {
+        // Accepted, as hyper accepts them: hex of either case, leading zeros,
+        // blanks before an extension or the line end, extensions of any shape.
+        for body in [
+            &b"3f\r\n"[..],
+            b"3F\r\n",
+            b"003f\r\n",
+            b"3f  \r\n",
+            b"3f\t\r\n",
+            b"3f;a=b\r\n",
+            b"3f ; a = \"b;c\"\r\n",
+        ] {
+            let mut state = ChunkedState::Size;
+            let mut buf = BytesMut::from(body);
+            buf.extend_from_slice(&[b'x'; 0x3f]);
+            assert_eq!(
+                state
+                    .decode(&mut buf)
+                    .map(|d| matches!(d, Decoded::Data(d) if d.len() == 0x3f)),
+                Ok(true),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        // Refused: a sign, leading blanks, a 0x prefix, no digits, junk after
+        // the digits, a bare LF or a stray CR, an overflowing size.
+        for body in [
+            &b"+3f\r\n"[..],
+            b"-3f\r\n",
+            b"  3f  \r\n",
+            b"0x3f\r\n",
+            b";a\r\n",
+            b"3g\r\n",
+            b"3f x\r\n",
+            b"3f\n",
+            b"3f\r\r\n",
+            b"3f\rx\n",
+            b"3f;a\rb\r\n",
+            b"10000000000000000\r\n",
+        ] {
+            let mut state = ChunkedState::Size;
+            let mut buf = BytesMut::from(body);
+            assert!(
+                state.decode(&mut buf).is_err(),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        // The CRLF after data, and trailer lines, must be CRLF too.
+        assert!(decode_all(&[b"1\r\na\n"]).is_err());
+        assert!(decode_all(&[b"1\r\na\r\n0\r\nx: y\n\r\n"]).is_err());
+        assert!(decode_all(&[b"1\r\na\r\n0\r\n\n"]).is_err());
+    }
+
+    #[test]
+    fn trailers_are_capped() {
+        let line = format!("x-t: {}\r\n", "v".repeat(1000));
+        let fits = format!("0\r\n{}\r\n", line.repeat(MAX_TRAILER_BYTES / line.len()));
+        assert_eq!(decode_all(&[fits.as_bytes()]).unwrap(), (Vec::new(), true));
+        let over = format!(
+            "0\r\n{}\r\n",
+            line.repeat(MAX_TRAILER_BYTES / line.len() + 1)
+        );
+        assert!(decode_all(&[over.as_bytes()]).is_err());
+        // Fed a byte at a time, the same cap holds.
+        let pieces: Vec<&[u8]> = over.as_bytes().chunks(1).collect();
+        assert!(decode_all(&pieces).is_err());
+        let pieces: Vec<&[u8]> = fits.as_bytes().chunks(7).collect();
+        assert_eq!(decode_all(&pieces).unwrap(), (Vec::new(), true));
+        // One endless trailer line is refused too.
+        let endless = format!("0\r\nx: {}", "v".repeat(MAX_TRAILER_BYTES));
+        assert!(decode_all(&[endless.as_bytes()]).is_err());
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! One client connection: read a request, answer it, and again while the
 //! client keeps the connection.
 //!
+//! Every wait on the client is bounded (`ServerOptions`): the head, the idle
+//! time between requests, each read of a body, each write of an answer.
 //! While a request is being answered the connection is still watched: a
 //! client that goes away cancels its call (the upstream request with it),
 //! and one that sends its next request early (pipelining) has it kept for
@@ -8,7 +10,10 @@
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::StatusCode;
 use bytes::BytesMut;
@@ -16,14 +21,15 @@ use futures::future::{Either, select};
 use futures::{FutureExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_util::sync::CancellationToken;
+use tokio::time::Instant;
 
 use super::body::{self, BodyError};
-use super::head::{HeadError, RequestHead};
+use super::head::{BodyLength, HeadError, RequestHead};
 use super::write::{self, Framing};
+use super::{Shared, linger, refusal};
 use crate::answer::{Answer, AnswerBody};
 use crate::api_error::ApiError;
-use crate::front_door::{FrontDoor, Plan};
+use crate::front_door::Plan;
 use crate::logging::RequestLine;
 
 /// Bytes asked of the socket per read.
@@ -32,9 +38,9 @@ const READ_CHUNK: usize = 8 * 1024;
 /// Bytes a client may send ahead (its next requests) while one is answered.
 const MAX_AHEAD: usize = 1024 * 1024;
 
-/// A body this small that was not needed is read and dropped, to keep the
-/// connection; a larger one closes it.
-const DISCARD_UP_TO: usize = 64 * 1024;
+/// The largest body a request whose route takes none may carry (it is read
+/// and dropped); a larger one is refused with 413.
+const NO_BODY_CAP: usize = 64 * 1024;
 
 /// Bodies up to this size are copied behind the head, so the answer leaves
 /// in one write.
@@ -46,24 +52,59 @@ const KEEP_UP_TO: usize = 128 * 1024;
 /// A client connection and what was read from it but not used yet.
 pub(crate) struct Conn {
     io: TcpStream,
+    peer: SocketAddr,
     pub(crate) buf: BytesMut,
     out: Vec<u8>,
+    send_timeout: Duration,
+}
+
+/// What a bounded read found.
+pub(crate) enum Filled {
+    /// At least one more byte.
+    More,
+    /// The client closed the connection (or it failed).
+    Closed,
+    /// Nothing arrived in time.
+    TimedOut,
+}
+
+/// How a connection goes on after an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum After {
+    /// Ready for the next request.
+    Keep,
+    /// Closed as it is (the exchange is complete, or the client is gone).
+    Close,
+    /// Closed gracefully: the client may still be sending what was not read.
+    Linger,
 }
 
 impl Conn {
-    fn new(io: TcpStream) -> Self {
+    fn new(io: TcpStream, peer: SocketAddr, send_timeout: Duration) -> Self {
         Self {
             io,
+            peer,
             buf: BytesMut::with_capacity(READ_CHUNK),
             out: Vec::with_capacity(READ_CHUNK),
+            send_timeout,
         }
     }
 
     /// Reads at least one more byte (with room for up to `want`, capped at
     /// a megabyte a read); false at the end of the stream or on an error.
-    pub(crate) async fn fill(&mut self, want: usize) -> bool {
+    async fn fill(&mut self, want: usize) -> bool {
         self.buf.reserve(want.clamp(READ_CHUNK / 2, 1024 * 1024));
         matches!(self.io.read_buf(&mut self.buf).await, Ok(n) if n > 0)
+    }
+
+    /// [`fill`](Self::fill), unless `deadline` passes first. A read that is
+    /// ready at once never arms the timer.
+    pub(crate) async fn fill_by(&mut self, want: usize, deadline: Instant) -> Filled {
+        match tokio::time::timeout_at(deadline, self.fill(want)).await {
+            Ok(true) => Filled::More,
+            Ok(false) => Filled::Closed,
+            Err(_) => Filled::TimedOut,
+        }
     }
 
     /// After an exchange: buffers a large request or answer grew are let go,
@@ -98,124 +139,202 @@ impl Conn {
         }
     }
 
+    /// Writes `bytes`, unless the client reads nothing of them for the send
+    /// timeout (then it is dropped: logged, and an error returned).
+    async fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        send_within(&mut self.io, self.peer, self.send_timeout, bytes).await
+    }
+
     /// Writes `out` and empties it.
     async fn flush_out(&mut self) -> io::Result<()> {
-        self.io.write_all(&self.out).await?;
+        let sent = send_within(&mut self.io, self.peer, self.send_timeout, &self.out).await;
         self.out.clear();
-        Ok(())
+        sent
+    }
+
+    /// Closes the connection gracefully (see `linger.rs`).
+    async fn linger(mut self) {
+        self.out.clear();
+        self.out.resize(READ_CHUNK, 0);
+        linger::close(self.io, &mut self.out).await;
     }
 }
 
-/// Serves one connection until the client closes it, it fails, or `stop`
-/// is cancelled (then an idle connection closes at once and a busy one
-/// after its current answer).
-pub(crate) async fn serve(io: TcpStream, door: FrontDoor, stop: CancellationToken) {
-    let mut conn = Conn::new(io);
+/// Writes `bytes` to `io` unless the client reads nothing of them for
+/// `timeout` (a write that completes at once never arms the timer).
+async fn send_within(
+    io: &mut TcpStream,
+    peer: SocketAddr,
+    timeout: Duration,
+    bytes: &[u8],
+) -> io::Result<()> {
+    match tokio::time::timeout(timeout, io.write_all(bytes)).await {
+        Ok(written) => written,
+        Err(_) => {
+            refusal::log(peer, "the client read nothing of its answer in time");
+            Err(io::ErrorKind::TimedOut.into())
+        }
+    }
+}
+
+/// Serves one connection until the client closes it, it fails, a limit ends
+/// it, or shutdown begins (then an idle connection or a half-sent head closes
+/// at once and a busy one after its current answer).
+pub(crate) async fn serve(io: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
+    let mut conn = Conn::new(io, peer, shared.options.send_timeout);
+    let mut first = Some(Instant::now());
     loop {
-        let head = match next_head(&mut conn, &stop).await {
+        let head = match next_head(&mut conn, &shared, first.take()).await {
             Ok(Some(head)) => head,
             Ok(None) => return,
             Err(error) => {
-                let (status, message) = match error {
-                    HeadError::TooLarge => (
-                        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                        "The request head is too large",
-                    ),
-                    HeadError::Malformed(why) => (StatusCode::BAD_REQUEST, why),
-                };
-                let answer = ApiError::with_status(status, message).into_answer();
-                let _ = send_full(&mut conn, answer, true, true).await;
+                refusal::log(peer, error.reason());
+                let answer = ApiError::with_status(error.status(), error.reason()).into_answer();
+                if send_full(&mut conn, answer, true, true).await.is_ok() {
+                    conn.linger().await;
+                }
                 return;
             }
         };
-        if !answer_one(&mut conn, &door, head, &stop).await {
-            return;
+        match answer_one(&mut conn, &shared, head).await {
+            After::Keep => conn.shrink(),
+            After::Close => return,
+            After::Linger => return conn.linger().await,
         }
-        conn.shrink();
     }
 }
 
-/// Reads the next request head; `None` when the connection is over.
+/// Reads the next request head; `None` when the connection is over (closed
+/// by the client, idle too long, asked to make room, or shutting down).
+/// `accepted` is when the connection began, for its first request: the head
+/// timeout runs from there.
 async fn next_head(
     conn: &mut Conn,
-    stop: &CancellationToken,
+    shared: &Shared,
+    accepted: Option<Instant>,
 ) -> Result<Option<RequestHead>, HeadError> {
+    let options = &shared.options;
+    if conn.buf.is_empty() {
+        let idle_for = match accepted {
+            Some(_) => options.head_timeout,
+            None => options.keepalive_timeout,
+        };
+        if !wait_while_idle(conn, shared, idle_for).await {
+            if accepted.is_some() && !shared.stopping() && conn.buf.is_empty() {
+                refusal::log(conn.peer, "no request within the head timeout");
+            }
+            return Ok(None);
+        }
+    }
+    let deadline = accepted.unwrap_or_else(Instant::now) + options.head_timeout;
     loop {
         if let Some(head) = RequestHead::take(&mut conn.buf)? {
             return Ok(Some(head));
         }
-        let idle = conn.buf.is_empty();
-        let more = {
-            let fill = pin!(conn.fill(READ_CHUNK));
-            let stopped = pin!(stop.cancelled());
-            match select(fill, stopped).await {
-                Either::Left((more, _)) => more,
-                // An idle connection closes at shutdown; a request that has
-                // begun to arrive is still read.
-                Either::Right(_) if idle => false,
-                Either::Right((_, fill)) => fill.await,
-            }
-        };
-        if !more {
-            return Ok(None);
+        // A head that has begun to arrive: a client sends one whole, so one
+        // that trickles is read only until the head timeout, and never holds
+        // shutdown.
+        let fill = pin!(conn.fill_by(READ_CHUNK, deadline));
+        let stopped = pin!(shared.stop.cancelled());
+        match select(fill, stopped).await {
+            Either::Left((Filled::More, _)) => {}
+            Either::Left((Filled::Closed, _)) | Either::Right(_) => return Ok(None),
+            Either::Left((Filled::TimedOut, _)) => return Err(HeadError::TimedOut),
         }
     }
 }
 
-/// Answers one request; false when the connection must close afterwards.
-async fn answer_one(
-    conn: &mut Conn,
-    door: &FrontDoor,
-    head: RequestHead,
-    stop: &CancellationToken,
-) -> bool {
+/// Waits for the first bytes of a request on a connection with nothing to
+/// do; false when it should close instead: the client closed it, nothing came
+/// for `idle_for`, the server is at its connection limit and this is the
+/// longest-idle connection, or shutdown began.
+async fn wait_while_idle(conn: &mut Conn, shared: &Shared, idle_for: Duration) -> bool {
+    let evicted = shared.evict.notified();
+    let mut evicted = pin!(evicted);
+    // Registered before the check, so a shutdown that begins after it still
+    // wakes this connection.
+    evicted.as_mut().enable();
+    if shared.stopping() {
+        return false;
+    }
+    let deadline = Instant::now() + idle_for;
+    tokio::select! {
+        biased;
+        filled = conn.fill_by(READ_CHUNK, deadline) => matches!(filled, Filled::More),
+        () = evicted => false,
+    }
+}
+
+/// Answers one request; how the connection goes on afterwards.
+async fn answer_one(conn: &mut Conn, shared: &Shared, head: RequestHead) -> After {
+    let door = &shared.door;
     let line = RequestLine::start(head.method(), head.path());
     let plan = door.plan(&head);
     let proxied = plan.is_proxied();
-    let mut keep_alive = head.keep_alive;
+    let mut after = if head.keep_alive {
+        After::Keep
+    } else {
+        After::Close
+    };
     let answer = match plan {
-        Plan::Answer(answer) | Plan::Refused(answer) => {
-            // The body was not needed: skip it when it is small, else close.
-            if !skip_body(conn, &head).await {
-                keep_alive = false;
-            }
-            answer
-        }
-        plan => {
+        Plan::Proxied { .. } => {
             // A client waiting to be told to send its body is told only
             // when the body may be sent (one over the cap gets its 413 now).
             let within_cap = match head.body {
-                super::head::BodyLength::Known(n) => n <= door.max_body_bytes() as u64,
-                super::head::BodyLength::Chunked => true,
+                BodyLength::Known(n) => n <= door.max_body_bytes() as u64,
+                BodyLength::Chunked => true,
             };
             if head.expect_continue && within_cap && !body_buffered(conn, &head) {
                 conn.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
                 if conn.flush_out().await.is_err() {
-                    return false;
+                    return After::Close;
                 }
             }
-            match body::read(conn, head.body, door.max_body_bytes()).await {
+            let read = body::read(
+                conn,
+                head.body,
+                door.max_body_bytes(),
+                shared.options.body_timeout,
+            )
+            .await;
+            match read {
                 Ok(body) => {
                     let respond = door.respond(&head, plan, body);
                     match until_closed(conn, respond).await {
                         Some(answer) => answer,
                         // The client left: its call was dropped with it.
-                        None => return false,
+                        None => return After::Close,
                     }
                 }
+                Err(BodyError::Gone) => return After::Close,
                 Err(error) => {
-                    keep_alive = false;
-                    match error {
-                        BodyError::Gone => return false,
-                        BodyError::TooLarge => {
-                            ApiError::payload_too_large(door.max_body_bytes()).into_answer()
-                        }
-                        BodyError::Malformed => {
-                            ApiError::bad_request("The chunked request body is malformed", None)
-                                .into_answer()
-                        }
-                    }
+                    refusal::log(conn.peer, error.reason());
+                    after = After::Linger;
+                    body_refusal(error, door.max_body_bytes())
                 }
+            }
+        }
+        plan => {
+            // The route takes no body, or the request is refused from its head:
+            // its body is not buffered.
+            let refused = !matches!(plan, Plan::Other);
+            let skipped = skip_body(conn, &head, refused, shared.options.body_timeout).await;
+            let unread = match skipped {
+                Ok(true) => None,
+                Ok(false) => Some(None),
+                Err(BodyError::Gone) => return After::Close,
+                Err(error) => {
+                    refusal::log(conn.peer, error.reason());
+                    Some(Some(error))
+                }
+            };
+            if unread.is_some() {
+                after = After::Linger;
+            }
+            match (plan, unread) {
+                (Plan::Answer(answer) | Plan::Refused(answer), _) => answer,
+                (_, Some(Some(error))) => body_refusal(error, NO_BODY_CAP),
+                (plan, _) => door.respond(&head, plan, bytes::Bytes::new()).await,
             }
         }
     };
@@ -227,34 +346,83 @@ async fn answer_one(
     let streamed = matches!(answer.body, AnswerBody::Stream(_));
     // At shutdown, this answer is the connection's last; a stream to an
     // HTTP/1.0 client ends with the connection.
-    let close = !keep_alive || stop.is_cancelled() || (streamed && !head.http11);
+    if shared.stop.is_cancelled() || (streamed && !head.http11) {
+        after = after.max_close();
+    }
+    let close = after != After::Keep;
     let head_only = head.method() == "HEAD";
     let sent = if streamed {
         send_stream(conn, answer, close, head.http11).await
     } else {
         send_full(conn, answer, close, !head_only).await
     };
-    sent.is_ok() && !close
+    if sent.is_err() { After::Close } else { after }
+}
+
+impl After {
+    /// This, but never keeping the connection.
+    fn max_close(self) -> After {
+        match self {
+            After::Keep => After::Close,
+            other => other,
+        }
+    }
+}
+
+/// The answer to a body that could not be read.
+fn body_refusal(error: BodyError, cap: usize) -> Answer {
+    match error {
+        BodyError::TooLarge => ApiError::payload_too_large(cap),
+        BodyError::TimedOut => ApiError::with_status(StatusCode::REQUEST_TIMEOUT, error.reason()),
+        BodyError::Malformed | BodyError::Gone => {
+            ApiError::bad_request("The chunked request body is malformed", None)
+        }
+    }
+    .into_answer()
 }
 
 /// Whether the whole body is already in the buffer.
 fn body_buffered(conn: &Conn, head: &RequestHead) -> bool {
     match head.body {
-        super::head::BodyLength::Known(n) => conn.buf.len() as u64 >= n,
-        super::head::BodyLength::Chunked => false,
+        BodyLength::Known(n) => conn.buf.len() as u64 >= n,
+        BodyLength::Chunked => false,
     }
 }
 
-/// Reads and drops a body that was not needed; false when it is too large
-/// to be worth it (the connection then closes).
-async fn skip_body(conn: &mut Conn, head: &RequestHead) -> bool {
-    match head.body {
-        super::head::BodyLength::Known(0) => true,
-        super::head::BodyLength::Known(n) if n as usize <= DISCARD_UP_TO => {
-            body::read(conn, head.body, DISCARD_UP_TO).await.is_ok()
+/// Drops the body of a request whose body is not needed: `Ok(true)` when it
+/// was read (or there was none), `Ok(false)` when it was left unread (the
+/// connection then closes gracefully). A refused request's body is never
+/// read, only dropped when it already arrived with its head; another's is
+/// read when it is small and the client is not waiting for `100 Continue`
+/// (a body over [`NO_BODY_CAP`] is a 413, `Err(TooLarge)`).
+async fn skip_body(
+    conn: &mut Conn,
+    head: &RequestHead,
+    refused: bool,
+    timeout: Duration,
+) -> Result<bool, BodyError> {
+    if let BodyLength::Known(n) = head.body {
+        if n == 0 {
+            return Ok(true);
         }
-        _ => false,
+        if n > NO_BODY_CAP as u64 {
+            return if refused {
+                Ok(false)
+            } else {
+                Err(BodyError::TooLarge)
+            };
+        }
+        if body_buffered(conn, head) {
+            let _ = conn.buf.split_to(n as usize);
+            return Ok(true);
+        }
     }
+    if refused || head.expect_continue {
+        return Ok(false);
+    }
+    body::read(conn, head.body, NO_BODY_CAP, timeout)
+        .await
+        .map(|_| true)
 }
 
 /// Runs `respond` while watching the connection: `None` when the client
@@ -293,7 +461,7 @@ async fn send_full(
         conn.flush_out().await
     } else {
         conn.flush_out().await?;
-        conn.io.write_all(&body).await
+        conn.send(&body).await
     }
 }
 

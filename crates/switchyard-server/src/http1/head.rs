@@ -4,6 +4,7 @@
 //! proxied request reads four or five of them, never enough to pay for a
 //! map.
 
+use axum::http::StatusCode;
 use bytes::{Bytes, BytesMut};
 use smallvec::SmallVec;
 use switchyard_providers::client::{FramingHeaders, line_span};
@@ -47,6 +48,32 @@ pub(crate) enum HeadError {
     Malformed(&'static str),
     /// Head over [`MAX_HEAD_BYTES`] or more than [`MAX_HEADERS`] lines: 431.
     TooLarge,
+    /// A transfer coding other than exactly `chunked`: 501 (RFC 9112 §6.1).
+    NotImplemented,
+    /// The head did not arrive within the head timeout: 408.
+    TimedOut,
+}
+
+impl HeadError {
+    /// Why, in a few words (the log line and the error body say it).
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            HeadError::Malformed(why) => why,
+            HeadError::TooLarge => "request head too large",
+            HeadError::NotImplemented => "unsupported transfer-encoding",
+            HeadError::TimedOut => "the request head did not arrive in time",
+        }
+    }
+
+    /// The status the refusal is answered with.
+    pub(crate) fn status(self) -> StatusCode {
+        match self {
+            HeadError::Malformed(_) => StatusCode::BAD_REQUEST,
+            HeadError::TooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            HeadError::NotImplemented => StatusCode::NOT_IMPLEMENTED,
+            HeadError::TimedOut => StatusCode::REQUEST_TIMEOUT,
+        }
+    }
 }
 
 impl RequestHead {
@@ -87,29 +114,28 @@ impl RequestHead {
         let mut headers = SmallVec::new();
         let mut said = FramingHeaders::new(http11);
         let mut expect_continue = false;
+        let mut hosts = 0u32;
         for header in request.headers.iter() {
             let (name, value) = (header.name, header.value);
             headers.push(line_span(buf, name, value));
-            if !said.read(name, value).map_err(HeadError::Malformed)?
-                && name.eq_ignore_ascii_case("expect")
-            {
+            if said.read(name, value).map_err(HeadError::Malformed)? {
+                continue;
+            }
+            if name.eq_ignore_ascii_case("host") {
+                hosts += 1;
+            } else if name.eq_ignore_ascii_case("expect") {
                 expect_continue = value.trim_ascii().eq_ignore_ascii_case(b"100-continue");
             }
         }
-        // Request smuggling: a body must have exactly one, unambiguous length
-        // (RFC 9112 §6.1, §6.3).
-        let body = match (said.transfer_encoding, said.content_length) {
-            (true, Some(_)) => {
-                return Err(HeadError::Malformed(
-                    "both transfer-encoding and content-length",
-                ));
-            }
-            (true, None) if !said.chunked || !http11 => {
-                return Err(HeadError::Malformed("unsupported transfer-encoding"));
-            }
-            (true, None) => BodyLength::Chunked,
-            (false, length) => BodyLength::Known(length.unwrap_or(0)),
-        };
+        // An HTTP/1.1 request names exactly one host (RFC 9112 §3.2).
+        if http11 && hosts != 1 {
+            return Err(HeadError::Malformed(if hosts == 0 {
+                "missing host header"
+            } else {
+                "more than one host header"
+            }));
+        }
+        let body = Self::body_length(&said, http11)?;
         let head = Self {
             raw: Bytes::new(),
             method,
@@ -121,6 +147,35 @@ impl RequestHead {
             expect_continue,
         };
         Ok(Some((head, len)))
+    }
+
+    /// Where the body ends. Request smuggling lives in the gaps between
+    /// readings of a head, so a body has exactly one, unambiguous length
+    /// (RFC 9112 §6.1, §6.3): one `Transfer-Encoding: chunked` line and no
+    /// `Content-Length`, or agreeing `Content-Length`s alone.
+    fn body_length(said: &FramingHeaders, http11: bool) -> Result<BodyLength, HeadError> {
+        if !said.transfer_encoding() {
+            return Ok(BodyLength::Known(said.content_length.unwrap_or(0)));
+        }
+        if said.content_length.is_some() {
+            return Err(HeadError::Malformed(
+                "both transfer-encoding and content-length",
+            ));
+        }
+        if said.transfer_encodings > 1 {
+            return Err(HeadError::Malformed(
+                "more than one transfer-encoding header",
+            ));
+        }
+        if !http11 {
+            return Err(HeadError::Malformed(
+                "transfer-encoding in an HTTP/1.0 request",
+            ));
+        }
+        if !said.only_chunked {
+            return Err(HeadError::NotImplemented);
+        }
+        Ok(BodyLength::Chunked)
     }
 
     fn slice(&self, (start, end): (u32, u32)) -> &[u8] {
@@ -192,15 +247,20 @@ mod tests {
         assert_eq!(head.body, BodyLength::Known(12));
         assert!(head.keep_alive && head.http11 && !head.expect_continue);
         assert_eq!(head.headers().count(), 3);
-        let (head, _) = parse("POST http://proxy.example:4000/v1/embeddings?a=b HTTP/1.1\r\n\r\n")
-            .unwrap()
-            .unwrap();
+        let (head, _) =
+            parse("POST http://proxy.example:4000/v1/embeddings?a=b HTTP/1.1\r\nHost: a\r\n\r\n")
+                .unwrap()
+                .unwrap();
         assert_eq!(head.path(), "/v1/embeddings", "absolute form");
     }
 
     #[test]
     fn partial_heads_wait_and_oversized_ones_are_refused() {
-        assert!(parse("POST / HTTP/1.1\r\nHost: a").unwrap().is_none());
+        assert!(
+            parse("POST / HTTP/1.1\r\nHost: a\r\nHost: a")
+                .unwrap()
+                .is_none()
+        );
         let mut big = "GET / HTTP/1.1\r\nx: ".to_owned();
         big.push_str(&"a".repeat(MAX_HEAD_BYTES));
         assert_eq!(parse(&big).unwrap_err(), HeadError::TooLarge);
@@ -218,11 +278,10 @@ mod tests {
     #[test]
     fn ambiguous_body_lengths_are_refused() {
         for text in [
-            "POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
-            "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-            "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
-            "POST / HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\n",
-            "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 1\r\n\r\n",
             "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
         ] {
             assert!(
@@ -230,27 +289,70 @@ mod tests {
                 "{text}"
             );
         }
-        let (head, _) = parse("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+        let (head, _) = parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
             .unwrap()
             .unwrap();
         assert_eq!(head.body, BodyLength::Chunked);
-        let (head, _) = parse("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n")
+        let (head, _) =
+            parse("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n")
+                .unwrap()
+                .unwrap();
+        assert_eq!(head.body, BodyLength::Known(3));
+    }
+
+    #[test]
+    fn transfer_codings_other_than_chunked_alone_are_refused() {
+        let refused =
+            |te: &str| parse(&format!("POST / HTTP/1.1\r\nHost: a\r\n{te}\r\n\r\n")).unwrap_err();
+        for te in [
+            "Transfer-Encoding: gzip",
+            "Transfer-Encoding: gzip, chunked",
+            "Transfer-Encoding: identity, chunked",
+            "Transfer-Encoding: chunked, chunked",
+            "Transfer-Encoding: chunked, gzip",
+        ] {
+            assert_eq!(refused(te), HeadError::NotImplemented, "{te}");
+        }
+        for te in [
+            "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked",
+            "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked",
+        ] {
+            assert!(matches!(refused(te), HeadError::Malformed(_)), "{te}");
+        }
+        let (head, _) = parse("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: ChunKed\r\n\r\n")
             .unwrap()
             .unwrap();
-        assert_eq!(head.body, BodyLength::Known(3));
+        assert_eq!(head.body, BodyLength::Chunked);
+    }
+
+    #[test]
+    fn http11_requests_name_exactly_one_host() {
+        assert_eq!(
+            parse("GET / HTTP/1.1\r\n\r\n").unwrap_err(),
+            HeadError::Malformed("missing host header")
+        );
+        assert_eq!(
+            parse("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n").unwrap_err(),
+            HeadError::Malformed("more than one host header")
+        );
+        // HTTP/1.0 had no Host requirement.
+        assert!(parse("GET / HTTP/1.0\r\n\r\n").unwrap().is_some());
     }
 
     #[test]
     fn keep_alive_follows_the_version_and_connection_header() {
         let keep = |text: &str| parse(text).unwrap().unwrap().0.keep_alive;
-        assert!(keep("GET / HTTP/1.1\r\n\r\n"));
-        assert!(!keep("GET / HTTP/1.1\r\nConnection: close\r\n\r\n"));
+        assert!(keep("GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
+        assert!(!keep(
+            "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+        ));
         assert!(!keep("GET / HTTP/1.0\r\n\r\n"));
         assert!(keep("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
-        let (head, _) =
-            parse("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
-                .unwrap()
-                .unwrap();
+        let (head, _) = parse(
+            "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+        )
+        .unwrap()
+        .unwrap();
         assert!(head.expect_continue);
     }
 }

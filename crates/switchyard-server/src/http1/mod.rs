@@ -9,34 +9,82 @@
 //! and head and body leave in one write. The parsing is httparse's; framing
 //! follows RFC 9112 and refuses every ambiguous body length.
 //!
-//! One task per connection, tracked; at shutdown idle connections close at
-//! once and busy ones after their current answer.
+//! One task per connection, owned by the accept loop, which also keeps the
+//! number of connections under a cap (idle ones make room first). Every
+//! phase of a request is timed (`options.rs`). At shutdown idle connections
+//! and half-sent heads close at once, busy ones after their current answer or
+//! at the drain deadline, whichever comes first.
 
 pub(crate) mod body;
 pub(crate) mod conn;
 pub(crate) mod head;
+mod linger;
+pub(crate) mod options;
+mod refusal;
 pub(crate) mod write;
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::front_door::FrontDoor;
+pub use options::ServerOptions;
 
 /// How far ahead the accept loop keeps a timer armed (see `serve`).
 const NEAR_TIMER: Duration = Duration::from_secs(1);
 
-/// Accepts until `shutdown` resolves, then waits for the connections to finish.
+/// At the connection limit, how often idle connections are asked again to
+/// make room while none has left.
+const PRESSURE_EVERY: Duration = Duration::from_millis(50);
+
+/// After a failed accept (out of descriptors), the pause before the next.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// What every connection of one server shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) door: FrontDoor,
+    pub(crate) options: ServerOptions,
+    /// Graceful shutdown has begun: a connection that is not answering a
+    /// request closes.
+    pub(crate) stop: CancellationToken,
+    /// Wakes idle keep-alive connections, the longest idle first: one at a
+    /// time when the server is at its connection limit, all at shutdown.
+    pub(crate) evict: Notify,
+    stopping: AtomicBool,
+}
+
+impl Shared {
+    /// Whether shutdown has begun (an evicted idle connection then closes
+    /// whatever it was woken for).
+    pub(crate) fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Relaxed)
+    }
+}
+
+/// Accepts until `shutdown` resolves, then drains the connections (see
+/// [`ServerOptions::drain_timeout`]).
 pub(crate) async fn serve(
     listener: TcpListener,
     door: FrontDoor,
+    options: ServerOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let stop = CancellationToken::new();
-    let connections = TaskTracker::new();
+    let max_connections = options.effective_max_connections(current_file_limit());
+    let shared = Arc::new(Shared {
+        door,
+        options,
+        stop: CancellationToken::new(),
+        evict: Notify::new(),
+        stopping: AtomicBool::new(false),
+    });
+    let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     // Every call arms a deadline. On a quiet runtime with no timer due sooner,
     // tokio's timer wheel wakes its driver to take the new one into account:
@@ -45,14 +93,26 @@ pub(crate) async fn serve(
     let mut near_timer = tokio::time::interval(NEAR_TIMER);
     near_timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let tcp = tokio::select! {
+        if connections.len() >= max_connections {
+            // Full: the longest-idle connection makes room; slow heads leave at
+            // their timeout. New clients wait in the listen backlog meanwhile.
+            shared.evict.notify_one();
+            tokio::select! {
+                _ = connections.join_next() => {}
+                () = tokio::time::sleep(PRESSURE_EVERY) => {}
+                () = &mut shutdown => break,
+            }
+            continue;
+        }
+        let (tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((tcp, _)) => tcp,
+                Ok(accepted) => accepted,
                 Err(e) => {
-                    accept_failed(&e).await;
+                    accept_failed(&e, &shared).await;
                     continue;
                 }
             },
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
             _ = near_timer.tick() => continue,
             () = &mut shutdown => break,
         };
@@ -60,19 +120,42 @@ pub(crate) async fn serve(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
-        connections.spawn(conn::serve(tcp, door.clone(), stop.clone()));
+        connections.spawn(conn::serve(tcp, peer, shared.clone()));
     }
-    // Stop accepting, close idle keep-alive connections, let busy ones finish.
-    drop(listener);
-    stop.cancel();
-    connections.close();
-    connections.wait().await;
+    drain(listener, &shared, connections).await;
     Ok(())
 }
 
+/// Stops accepting, closes idle connections (and half-sent heads) at once,
+/// lets calls in flight finish until the drain deadline, then closes the rest.
+async fn drain(listener: TcpListener, shared: &Shared, mut connections: JoinSet<()>) {
+    drop(listener);
+    shared.stopping.store(true, Ordering::Relaxed);
+    shared.stop.cancel();
+    shared.evict.notify_waiters();
+    let finished = tokio::time::timeout(shared.options.drain_timeout, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!(
+            connections = connections.len(),
+            seconds = shared.options.drain_timeout.as_secs_f64(),
+            "drain deadline passed; closing the connections still open"
+        );
+        connections.shutdown().await;
+    }
+}
+
+/// The soft limit on open files, to size the connection cap by.
+fn current_file_limit() -> Option<u64> {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+}
+
 /// An accept error is about one connection or a passing shortage (out of file
-/// descriptors): log it and back off briefly instead of spinning or exiting.
-async fn accept_failed(error: &std::io::Error) {
+/// descriptors): log it (at a bounded rate), ask an idle connection to make
+/// room, and back off briefly instead of spinning or exiting.
+async fn accept_failed(error: &std::io::Error, shared: &Shared) {
     use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
     if matches!(
         error.kind(),
@@ -80,6 +163,7 @@ async fn accept_failed(error: &std::io::Error) {
     ) {
         return;
     }
-    tracing::warn!(error = %error, "accepting a connection failed; retrying in 100 ms");
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    refusal::log_accept_error(error);
+    shared.evict.notify_one();
+    tokio::time::sleep(ACCEPT_BACKOFF).await;
 }
