@@ -329,3 +329,52 @@ async fn a_body_cut_short_or_garbage_is_a_classified_error() {
     assert_eq!(err.kind, ErrorKind::ApiConnection, "{err:?}");
     assert!(err.message.contains("before answering"), "{}", err.message);
 }
+
+#[tokio::test]
+async fn an_ambiguously_framed_answer_is_used_once_and_its_connection_never_pooled() {
+    for framing in [
+        "transfer-encoding: chunked\r\ncontent-length: 11",
+        "content-length: 11\r\ntransfer-encoding: chunked",
+        "transfer-encoding: gzip, chunked",
+        "transfer-encoding: chunked, chunked",
+        "transfer-encoding: chunked\r\ntransfer-encoding: chunked",
+    ] {
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n{framing}\r\n\r\nb\r\n{{\"ok\":true}}\r\n0\r\n\r\n"
+        );
+        let up = upstream(vec![Answer::Bytes(answer.leak())]).await;
+        let p = provider(&up.base);
+        for _ in 0..3 {
+            assert_eq!(&complete(&*p).await[..], b"{\"ok\":true}", "{framing}");
+        }
+        assert_eq!(
+            up.connections.load(Ordering::SeqCst),
+            3,
+            "one connection per answer: {framing}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn chunk_lines_that_hyper_refuses_are_protocol_errors() {
+    for body in [
+        "+b\r\n{\"ok\":true}\r\n0\r\n\r\n",
+        "  b  \r\n{\"ok\":true}\r\n0\r\n\r\n",
+        "b\r\r\n{\"ok\":true}\r\n0\r\n\r\n",
+        "b\n{\"ok\":true}\r\n0\r\n\r\n",
+        "b\r\n{\"ok\":true}\n0\r\n\r\n",
+    ] {
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n{body}"
+        );
+        let up = upstream(vec![Answer::ThenClose(answer.leak())]).await;
+        let p = provider(&up.base);
+        let err = call(&*p, false).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ApiConnection, "{body:?}: {err:?}");
+        assert!(
+            err.message.contains("invalid response"),
+            "{body:?}: {}",
+            err.message
+        );
+    }
+}

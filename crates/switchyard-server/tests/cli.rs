@@ -334,3 +334,135 @@ fn a_user_price_file_is_read_and_a_broken_one_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+/// Waits until the proxy on `port` accepts connections.
+fn wait_listening(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "proxy did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Sends SIGTERM to `child` and returns how long it took to exit, and how.
+fn terminate(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> (Duration, std::process::ExitStatus) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let sent = Instant::now();
+    loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            return (sent.elapsed(), exit);
+        }
+        if sent.elapsed() > limit {
+            let _ = child.kill();
+            panic!("still running {limit:?} after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigterm_with_a_half_sent_head_exits_at_once() {
+    use std::io::Write;
+    let (mut child, port) = spawn_quickstart(&["--drain-timeout", "10"]);
+    wait_listening(port);
+    let mut half = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    half.write_all(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-")
+        .unwrap();
+    let mut idle = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    idle.write_all(b"").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let (took, exit) = terminate(&mut child, Duration::from_secs(10));
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        took < Duration::from_secs(3),
+        "a half-sent head held shutdown for {took:?}"
+    );
+}
+
+#[test]
+fn sigterm_lets_a_call_in_flight_finish_until_the_drain_deadline() {
+    use std::io::{Read, Write};
+    let (mut child, port) = spawn_quickstart(&["--drain-timeout", "1"]);
+    wait_listening(port);
+    let body = r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}],"mock_delay":30}"#;
+    let mut busy = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        busy,
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-1234\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let (took, exit) = terminate(&mut child, Duration::from_secs(10));
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        "the drain deadline bounds shutdown: {took:?}"
+    );
+    // The cut call's connection is closed, not left hanging.
+    busy.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut rest = Vec::new();
+    let _ = busy.read_to_end(&mut rest);
+}
+
+#[test]
+fn refused_requests_are_logged_with_the_peer_and_the_reason() {
+    use std::io::{Read, Write};
+    let (mut child, port) = spawn_quickstart(&[]);
+    wait_listening(port);
+    let mut bad = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let local = bad.local_addr().unwrap();
+    bad.write_all(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    bad.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let _ = bad.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 501 "), "{answer}");
+    let _ = terminate(&mut child, Duration::from_secs(10));
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let line = logs
+        .lines()
+        .find(|l| l.contains("refused"))
+        .unwrap_or_else(|| panic!("no refusal line in:\n{logs}"));
+    assert!(line.contains(&local.to_string()), "{line}");
+    assert!(line.contains("transfer-encoding"), "{line}");
+}
+
+#[test]
+fn help_lists_every_client_limit_flag() {
+    let out = switchyard().arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--head-timeout",
+        "--keepalive_timeout",
+        "--body-timeout",
+        "--send-timeout",
+        "--max-connections",
+        "--drain-timeout",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
+    let out = switchyard()
+        .args(["--config", "x.yaml", "--head-timeout", "1e20"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--head-timeout"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

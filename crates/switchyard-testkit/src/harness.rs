@@ -53,6 +53,23 @@ impl ProxyHarness {
     /// then in the process environment: tests running in parallel cannot
     /// safely set process variables.
     pub async fn start_with_env(yaml: &str, env: &[(&str, &str)]) -> anyhow::Result<ProxyHarness> {
+        Self::start_with(yaml, env, switchyard_server::ServerOptions::default()).await
+    }
+
+    /// Like [`start`](Self::start), with the given limits on clients (short
+    /// timeouts, a small connection cap...).
+    pub async fn start_with_options(
+        yaml: &str,
+        options: switchyard_server::ServerOptions,
+    ) -> anyhow::Result<ProxyHarness> {
+        Self::start_with(yaml, &[], options).await
+    }
+
+    async fn start_with(
+        yaml: &str,
+        env: &[(&str, &str)],
+        options: switchyard_server::ServerOptions,
+    ) -> anyhow::Result<ProxyHarness> {
         let lookup = |name: &str| {
             env.iter()
                 .find(|(k, _)| *k == name)
@@ -69,7 +86,12 @@ impl ProxyHarness {
         let stop = CancellationToken::new();
         let shutdown = stop.clone().cancelled_owned();
         // Owned by this harness: aborted on drop, awaited by `shutdown`.
-        let task = tokio::spawn(switchyard_server::serve(listener, state.clone(), shutdown));
+        let task = tokio::spawn(switchyard_server::serve_with(
+            listener,
+            state.clone(),
+            options,
+            shutdown,
+        ));
         // Environment proxies must not capture loopback traffic.
         let client = reqwest::Client::builder()
             .no_proxy()

@@ -152,11 +152,16 @@ impl Conn {
         sent
     }
 
-    /// Closes the connection gracefully (see `linger.rs`).
-    async fn linger(mut self) {
+    /// Closes the connection gracefully (see `linger.rs`); at once when
+    /// the server needs the room (at its connection limit, or shutting down).
+    async fn linger(mut self, shared: &Shared) {
         self.out.clear();
         self.out.resize(READ_CHUNK, 0);
-        linger::close(self.io, &mut self.out).await;
+        let evicted = shared.evict.notified();
+        tokio::select! {
+            () = linger::close(self.io, &mut self.out) => {}
+            () = evicted => {}
+        }
     }
 }
 
@@ -191,7 +196,7 @@ pub(crate) async fn serve(io: TcpStream, peer: SocketAddr, shared: Arc<Shared>) 
                 refusal::log(peer, error.reason());
                 let answer = ApiError::with_status(error.status(), error.reason()).into_answer();
                 if send_full(&mut conn, answer, true, true).await.is_ok() {
-                    conn.linger().await;
+                    conn.linger(&shared).await;
                 }
                 return;
             }
@@ -199,7 +204,7 @@ pub(crate) async fn serve(io: TcpStream, peer: SocketAddr, shared: Arc<Shared>) 
         match answer_one(&mut conn, &shared, head).await {
             After::Keep => conn.shrink(),
             After::Close => return,
-            After::Linger => return conn.linger().await,
+            After::Linger => return conn.linger(&shared).await,
         }
     }
 }
@@ -219,11 +224,13 @@ async fn next_head(
             Some(_) => options.head_timeout,
             None => options.keepalive_timeout,
         };
-        if !wait_while_idle(conn, shared, idle_for).await {
-            if accepted.is_some() && !shared.stopping() && conn.buf.is_empty() {
+        match wait_while_idle(conn, shared, idle_for).await {
+            Idle::Arrived => {}
+            Idle::TimedOut if accepted.is_some() => {
                 refusal::log(conn.peer, "no request within the head timeout");
+                return Ok(None);
             }
-            return Ok(None);
+            Idle::TimedOut | Idle::Closed | Idle::Evicted => return Ok(None),
         }
     }
     let deadline = accepted.unwrap_or_else(Instant::now) + options.head_timeout;
@@ -244,24 +251,38 @@ async fn next_head(
     }
 }
 
-/// Waits for the first bytes of a request on a connection with nothing to
-/// do; false when it should close instead: the client closed it, nothing came
-/// for `idle_for`, the server is at its connection limit and this is the
-/// longest-idle connection, or shutdown began.
-async fn wait_while_idle(conn: &mut Conn, shared: &Shared, idle_for: Duration) -> bool {
+/// How a wait on a connection with nothing to do ended.
+enum Idle {
+    /// The first bytes of a request came.
+    Arrived,
+    /// The client closed the connection.
+    Closed,
+    /// Nothing came in time.
+    TimedOut,
+    /// The server needs the room (at its connection limit this is the
+    /// longest-idle connection), or shutdown began.
+    Evicted,
+}
+
+/// Waits for the first bytes of a request on a connection with nothing to do.
+async fn wait_while_idle(conn: &mut Conn, shared: &Shared, idle_for: Duration) -> Idle {
     let evicted = shared.evict.notified();
     let mut evicted = pin!(evicted);
     // Registered before the check, so a shutdown that begins after it still
     // wakes this connection.
     evicted.as_mut().enable();
     if shared.stopping() {
-        return false;
+        return Idle::Evicted;
     }
     let deadline = Instant::now() + idle_for;
     tokio::select! {
         biased;
-        filled = conn.fill_by(READ_CHUNK, deadline) => matches!(filled, Filled::More),
-        () = evicted => false,
+        filled = conn.fill_by(READ_CHUNK, deadline) => match filled {
+            Filled::More => Idle::Arrived,
+            Filled::Closed => Idle::Closed,
+            Filled::TimedOut => Idle::TimedOut,
+        },
+        () = evicted => Idle::Evicted,
     }
 }
 
