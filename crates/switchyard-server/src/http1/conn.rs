@@ -11,7 +11,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -165,19 +165,57 @@ impl Conn {
     }
 }
 
-/// Writes `bytes` to `io` unless the client reads nothing of them for
-/// `timeout` (a write that completes at once never arms the timer).
+/// Writes `bytes` to `io`, unless the client reads nothing of them for
+/// `timeout` (nginx's `send_timeout`: the bound is on each write's progress,
+/// not on the whole answer). What the socket takes at once is written
+/// without arming a timer: most answers fit its buffer.
 async fn send_within(
     io: &mut TcpStream,
     peer: SocketAddr,
     timeout: Duration,
     bytes: &[u8],
 ) -> io::Result<()> {
-    match tokio::time::timeout(timeout, io.write_all(bytes)).await {
-        Ok(written) => written,
-        Err(_) => {
-            refusal::log(peer, "the client read nothing of its answer in time");
-            Err(io::ErrorKind::TimedOut.into())
+    let mut written = match io.try_write(bytes) {
+        Ok(n) => n,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+        Err(e) => return Err(e),
+    };
+    while written < bytes.len() {
+        match tokio::time::timeout(timeout, io.write(&bytes[written..])).await {
+            Ok(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(Ok(n)) => written += n,
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                refusal::log(peer, "the client read nothing of its answer in time");
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The timer of a connection's idle waits, armed once and moved lazily: a
+/// wait that wants a later deadline than the armed one leaves it, and when it
+/// fires early the wait re-arms it. A busy keep-alive connection then touches
+/// the timer wheel about once per timeout, not once per request.
+#[derive(Default)]
+struct IdleTimer(Option<Pin<Box<tokio::time::Sleep>>>);
+
+impl IdleTimer {
+    /// Resolves at `deadline` (never before).
+    async fn until(&mut self, deadline: Instant) {
+        let timer = self
+            .0
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if timer.deadline() > deadline {
+            timer.as_mut().reset(deadline);
+        }
+        loop {
+            timer.as_mut().await;
+            if Instant::now() >= deadline {
+                return;
+            }
+            timer.as_mut().reset(deadline);
         }
     }
 }
@@ -187,9 +225,10 @@ async fn send_within(
 /// at once and a busy one after its current answer).
 pub(crate) async fn serve(io: TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
     let mut conn = Conn::new(io, peer, shared.options.send_timeout);
+    let mut idle = IdleTimer::default();
     let mut first = Some(Instant::now());
     loop {
-        let head = match next_head(&mut conn, &shared, first.take()).await {
+        let head = match next_head(&mut conn, &mut idle, &shared, first.take()).await {
             Ok(Some(head)) => head,
             Ok(None) => return,
             Err(error) => {
@@ -215,6 +254,7 @@ pub(crate) async fn serve(io: TcpStream, peer: SocketAddr, shared: Arc<Shared>) 
 /// timeout runs from there.
 async fn next_head(
     conn: &mut Conn,
+    idle: &mut IdleTimer,
     shared: &Shared,
     accepted: Option<Instant>,
 ) -> Result<Option<RequestHead>, HeadError> {
@@ -224,7 +264,7 @@ async fn next_head(
             Some(_) => options.head_timeout,
             None => options.keepalive_timeout,
         };
-        match wait_while_idle(conn, shared, idle_for).await {
+        match wait_while_idle(conn, idle, shared, idle_for).await {
             Idle::Arrived => {}
             Idle::TimedOut if accepted.is_some() => {
                 refusal::log(conn.peer, "no request within the head timeout");
@@ -233,11 +273,13 @@ async fn next_head(
             Idle::TimedOut | Idle::Closed | Idle::Evicted => return Ok(None),
         }
     }
-    let deadline = accepted.unwrap_or_else(Instant::now) + options.head_timeout;
+    let mut deadline = None;
     loop {
         if let Some(head) = RequestHead::take(&mut conn.buf)? {
             return Ok(Some(head));
         }
+        let deadline = *deadline
+            .get_or_insert_with(|| accepted.unwrap_or_else(Instant::now) + options.head_timeout);
         // A head that has begun to arrive: a client sends one whole, so one
         // that trickles is read only until the head timeout, and never holds
         // shutdown.
@@ -265,7 +307,12 @@ enum Idle {
 }
 
 /// Waits for the first bytes of a request on a connection with nothing to do.
-async fn wait_while_idle(conn: &mut Conn, shared: &Shared, idle_for: Duration) -> Idle {
+async fn wait_while_idle(
+    conn: &mut Conn,
+    idle: &mut IdleTimer,
+    shared: &Shared,
+    idle_for: Duration,
+) -> Idle {
     let evicted = shared.evict.notified();
     let mut evicted = pin!(evicted);
     // Registered before the check, so a shutdown that begins after it still
@@ -277,12 +324,9 @@ async fn wait_while_idle(conn: &mut Conn, shared: &Shared, idle_for: Duration) -
     let deadline = Instant::now() + idle_for;
     tokio::select! {
         biased;
-        filled = conn.fill_by(READ_CHUNK, deadline) => match filled {
-            Filled::More => Idle::Arrived,
-            Filled::Closed => Idle::Closed,
-            Filled::TimedOut => Idle::TimedOut,
-        },
+        more = conn.fill(READ_CHUNK) => if more { Idle::Arrived } else { Idle::Closed },
         () = evicted => Idle::Evicted,
+        () = idle.until(deadline) => Idle::TimedOut,
     }
 }
 
