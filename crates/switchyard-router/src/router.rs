@@ -482,6 +482,9 @@ impl Router {
         let route = crate::validate::litellm_route(endpoint);
         crate::validate::require_inputs(endpoint, &body)?;
         crate::validate::allow_mock_testing(&body, self.inner.allow_mock_testing)?;
+        // Numbers of seconds from the client: out of range is a 400 naming the field.
+        let request_timeout = request_timeout(&body)?;
+        crate::validate::require_seconds_in_range(&body)?;
         let unknown = |requested: String| RouterError::UnknownModel {
             route,
             requested,
@@ -503,7 +506,6 @@ impl Router {
             .map(Vec::as_slice)
             .unwrap_or_default();
         crate::validate::require_prompt(endpoint, &body, deployments)?;
-        let request_timeout = request_timeout(&body);
         let overall = options.timeout.or(request_timeout).or(self.inner.timeout);
         let plan = CallPlan {
             endpoint,
