@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use switchyard_providers::client::{HttpClientOptions, build_http_client};
 use switchyard_providers::mock::MockProvider;
 use switchyard_providers::{Endpoint, Provider, ProviderResponse, is_supported_provider};
-use switchyard_types::RequestBody;
+use switchyard_types::{RequestBody, seconds};
 use tokio::time::Instant;
 
 use crate::config::{Config, ConfigWarning, ModelGroupAlias};
@@ -510,7 +510,9 @@ impl Router {
         let plan = CallPlan {
             endpoint,
             stream: endpoint.can_stream() && body.get_bool("stream").unwrap_or(false),
-            deadline: overall.map(|d| Instant::now() + d),
+            // Clamped to a year (a library caller's `Duration` may be anything), so the sum
+            // cannot overflow.
+            deadline: overall.map(|d| Instant::now() + seconds::clamp(d)),
             request_timeout,
             num_retries: body
                 .get_f64("num_retries")

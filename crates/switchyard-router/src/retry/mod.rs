@@ -410,6 +410,7 @@ async fn run_group(
                 )
             };
             if !sleep.is_zero() {
+                // `sleep` is at most a year (see `backoff`): the sum cannot overflow.
                 if plan.deadline.is_some_and(|d| Instant::now() + sleep >= d) {
                     // Sleeping would outlive the request: give up now rather than time out asleep.
                     return Err((GroupFailure::Upstream(error), tier_hops));
