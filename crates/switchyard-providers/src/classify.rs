@@ -213,9 +213,10 @@ fn kind_for(status: u16, parsed: &ParsedError, body: &[u8]) -> ErrorKind {
 /// `Retry-After` (delta-seconds, possibly fractional, or an HTTP date), or
 /// `retry-after-ms` which OpenAI and Azure send and which is more precise.
 ///
-/// An upstream's number is clamped, never refused: a negative one is zero,
-/// anything past [`seconds::MAX`] (a year; `1e30`, `inf`, a date far ahead)
-/// is that maximum. NaN or an unreadable value is no value.
+/// An upstream's number is clamped, never refused: anything past
+/// [`seconds::MAX`] (a year; `1e30`, `inf`, a date far ahead) is that maximum.
+/// A negative number, NaN or an unreadable value is no value; a date in the
+/// past is zero.
 pub fn retry_after(headers: &UpstreamHeaders) -> Option<Duration> {
     let header = |name: &str| headers.get_str(name);
     if let Some(ms) = header("retry-after-ms")
