@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::UpstreamHeaders;
 use serde::Deserialize;
+use switchyard_types::seconds;
 
 use crate::{ErrorKind, ProviderError};
 
@@ -211,23 +212,28 @@ fn kind_for(status: u16, parsed: &ParsedError, body: &[u8]) -> ErrorKind {
 
 /// `Retry-After` (delta-seconds, possibly fractional, or an HTTP date), or
 /// `retry-after-ms` which OpenAI and Azure send and which is more precise.
+///
+/// An upstream's number is clamped, never refused: anything past
+/// [`seconds::MAX`] (a year; `1e30`, `inf`, a date far ahead) is that maximum.
+/// A negative number, NaN or an unreadable value is no value; a date in the
+/// past is zero.
 pub fn retry_after(headers: &UpstreamHeaders) -> Option<Duration> {
     let header = |name: &str| headers.get_str(name);
-    if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
-        && ms.is_finite()
-        && ms >= 0.0
+    if let Some(ms) = header("retry-after-ms")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .and_then(seconds::clamped_from_millis)
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        return Some(ms);
     }
-    let value = header("retry-after")?;
+    let value = header("retry-after")?.trim();
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return seconds::clamped_from_secs(secs);
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(
+    Some(seconds::clamp(
         when.duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
-    )
+    ))
 }
 
 fn body_excerpt(body: &[u8]) -> String {
@@ -500,6 +506,31 @@ mod tests {
 
         let err = classify("azure", 429, &h(&[("retry-after", "3")]), b"{}");
         assert_eq!(err.retry_after, Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn huge_retry_after_values_are_clamped_to_a_year() {
+        let h = |pairs: &[(&'static str, &str)]| {
+            UpstreamHeaders::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_bytes())))
+        };
+        for pairs in [
+            &[("retry-after", "1e30")][..],
+            &[("retry-after", "inf")],
+            &[("retry-after", "18446744073709551616")],
+            &[("retry-after-ms", "1e30")],
+            &[("retry-after-ms", "inf"), ("retry-after", "2")],
+            &[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")],
+        ] {
+            assert_eq!(retry_after(&h(pairs)), Some(seconds::MAX), "{pairs:?}");
+        }
+        assert_eq!(retry_after(&h(&[("retry-after", "NaN")])), None);
+        // A NaN in the precise header leaves the other one to be read.
+        assert_eq!(
+            retry_after(&h(&[("retry-after-ms", "NaN"), ("retry-after", "2")])),
+            Some(Duration::from_secs(2))
+        );
+        let err = classify("openai", 429, &h(&[("retry-after", "1e30")]), b"{}");
+        assert_eq!(err.retry_after, Some(seconds::MAX));
     }
 
     #[test]

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::value::RawValue;
-use switchyard_types::RequestBody;
+use switchyard_types::{RequestBody, seconds};
 
 use crate::deployment::Deployment;
+use crate::error::RouterError;
 
 /// Request fields that steer the router (LiteLLM consumes them) and must not
 /// reach an upstream. A `match`, not a list scan: it runs for every field of
@@ -160,12 +161,35 @@ fn json_string(out: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// The request's own `timeout` field, in seconds.
-pub(crate) fn request_timeout(body: &RequestBody) -> Option<Duration> {
-    body.get_f64("timeout")
-        .or_else(|| body.get_str("timeout").and_then(|s| s.trim().parse().ok()))
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .map(Duration::from_secs_f64)
+/// The request's own `timeout` field, in seconds (0 leaves it unset, as in LiteLLM).
+pub(crate) fn request_timeout(body: &RequestBody) -> Result<Option<Duration>, RouterError> {
+    Ok(body_seconds(body, "timeout")?.filter(|d| !d.is_zero()))
+}
+
+/// A top-level field holding seconds, written as a number or a numeric string
+/// (anything else is not read, as before). A number out of
+/// [`seconds::RANGE`] is the client's error, naming the field.
+pub(crate) fn body_seconds(body: &RequestBody, key: &str) -> Result<Option<Duration>, RouterError> {
+    // One look-up when the field is absent, as it nearly always is.
+    let Some(written) = body.get(key) else {
+        return Ok(None);
+    };
+    let Some(secs) = body
+        .get_f64(key)
+        .or_else(|| body.get_str(key).and_then(|s| s.trim().parse().ok()))
+    else {
+        return Ok(None);
+    };
+    match seconds::duration_from_secs(secs) {
+        Some(d) => Ok(Some(d)),
+        None => {
+            let written: String = written.chars().take(40).collect();
+            Err(RouterError::BadRequest {
+                message: format!("{key} must be {}, got {written}", seconds::RANGE),
+                param: Some(key.to_owned()),
+            })
+        }
+    }
 }
 
 /// What routing reads from a request beyond its model, computed once per call.

@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use switchyard_providers::client::{HttpClientOptions, build_http_client};
 use switchyard_providers::mock::MockProvider;
 use switchyard_providers::{Endpoint, Provider, ProviderResponse, is_supported_provider};
-use switchyard_types::RequestBody;
+use switchyard_types::{RequestBody, seconds};
 use tokio::time::Instant;
 
 use crate::config::{Config, ConfigWarning, ModelGroupAlias};
@@ -482,6 +482,9 @@ impl Router {
         let route = crate::validate::litellm_route(endpoint);
         crate::validate::require_inputs(endpoint, &body)?;
         crate::validate::allow_mock_testing(&body, self.inner.allow_mock_testing)?;
+        // Numbers of seconds from the client: out of range is a 400 naming the field.
+        let request_timeout = request_timeout(&body)?;
+        crate::validate::require_seconds_in_range(&body)?;
         let unknown = |requested: String| RouterError::UnknownModel {
             route,
             requested,
@@ -503,12 +506,13 @@ impl Router {
             .map(Vec::as_slice)
             .unwrap_or_default();
         crate::validate::require_prompt(endpoint, &body, deployments)?;
-        let request_timeout = request_timeout(&body);
         let overall = options.timeout.or(request_timeout).or(self.inner.timeout);
         let plan = CallPlan {
             endpoint,
             stream: endpoint.can_stream() && body.get_bool("stream").unwrap_or(false),
-            deadline: overall.map(|d| Instant::now() + d),
+            // Clamped to a year (a library caller's `Duration` may be anything), so the sum
+            // cannot overflow.
+            deadline: overall.map(|d| Instant::now() + seconds::clamp(d)),
             request_timeout,
             num_retries: body
                 .get_f64("num_retries")

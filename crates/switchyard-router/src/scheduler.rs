@@ -13,6 +13,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use switchyard_types::seconds;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -123,7 +124,8 @@ impl Inner {
         };
         let deadline = plan
             .deadline
-            .unwrap_or_else(|| Instant::now() + self.request_timeout);
+            // Clamped to a year (the config's value is already): the sum cannot overflow.
+            .unwrap_or_else(|| Instant::now() + seconds::clamp(self.request_timeout));
         loop {
             // Registered before looking, so no wake-up between the look and the wait is lost.
             let turn = self.scheduler.turn.notified();
@@ -150,7 +152,8 @@ impl Inner {
                             "queued: no deployment can take the call yet"
                         );
                         if let Some(after) = retry_after {
-                            wake_at = wake_at.min(Instant::now() + after);
+                            // A cooldown's or a rate window's remaining time, clamped anyway.
+                            wake_at = wake_at.min(Instant::now() + seconds::clamp(after));
                         }
                         if Instant::now() >= deadline {
                             return Err(PickError::Unavailable(

@@ -152,6 +152,7 @@ impl Inner {
             let Some(released) = released else {
                 unreachable!("a full deployment has a slot table entry");
             };
+            // `default_wait` is clamped to a year: the sum cannot overflow.
             let until = *wait_until.get_or_insert_with(|| Instant::now() + self.default_wait());
             if tokio::time::timeout_at(until, released).await.is_err() {
                 return Err(unavailable(Unavailable::ParallelLimit, None));
@@ -333,7 +334,7 @@ impl Inner {
     }
 
     fn default_wait(&self) -> std::time::Duration {
-        self.request_timeout
+        switchyard_types::seconds::clamp(self.request_timeout)
     }
 }
 

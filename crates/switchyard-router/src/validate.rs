@@ -76,6 +76,13 @@ pub(crate) fn allow_mock_testing(body: &RequestBody, allowed: bool) -> Result<()
     })
 }
 
+/// Fields the mock provider reads as seconds (`mock_delay`): out of range is
+/// refused here with a 400 naming the field, before any deployment is tried.
+/// (`timeout` is read, and checked, by [`request_timeout`](crate::request::request_timeout).)
+pub(crate) fn require_seconds_in_range(body: &RequestBody) -> Result<(), RouterError> {
+    crate::request::body_seconds(body, "mock_delay").map(|_| ())
+}
+
 fn missing(endpoint: Endpoint, param: &str) -> RouterError {
     RouterError::BadRequest {
         message: format!(

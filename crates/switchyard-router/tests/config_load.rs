@@ -12,6 +12,7 @@ fn env(name: &str) -> Option<String> {
         "MASTER" => Some("sk-master-very-secret".to_owned()),
         "RPM" => Some("60".to_owned()),
         "NOT_A_NUMBER" => Some("sk-looks-secret".to_owned()),
+        "HUGE" => Some("1e20".to_owned()),
         _ => None,
     }
 }
@@ -142,6 +143,80 @@ general_settings:
             "router_settings.num_retries: expected an integer, got \"many\"",
             "router_settings.redis_port: must be at most 65535, got 70000",
             "general_settings.master_key: expected a string, got a list",
+        ]
+    );
+}
+
+#[test]
+fn seconds_out_of_range_are_errors_with_their_paths() {
+    let errors = fail(
+        r#"
+model_list:
+  - model_name: a
+    litellm_params:
+      model: gpt-4o
+      timeout: 1e20
+      stream_timeout: "1e19"
+      cooldown_time: 31536001
+      mock_delay: -1
+    model_info:
+      cooldown_time: 1.0e+30
+router_settings:
+  timeout: 1e300
+  stream_timeout: 31536000.5
+  retry_after: 1e19
+  cooldown_time: 1e20
+  default_litellm_params: {mock_delay: "1e20"}
+litellm_settings:
+  request_timeout: 1e19
+  cooldown_time: 99999999999
+"#,
+    );
+    let range = "a number of seconds from 0 to 31536000 (365 days)";
+    assert_eq!(
+        errors,
+        [
+            format!(
+                "model_list[0].litellm_params.timeout: must be {range}, got 100000000000000000000"
+            ),
+            format!(
+                "model_list[0].litellm_params.stream_timeout: must be {range}, got 10000000000000000000"
+            ),
+            format!("model_list[0].litellm_params.cooldown_time: must be {range}"),
+            format!("model_list[0].litellm_params.mock_delay: must be {range}"),
+            format!("model_list[0].model_info.cooldown_time: must be {range}"),
+            format!("router_settings.timeout: must be {range}, got {}", 1e300),
+            format!("router_settings.stream_timeout: must be {range}, got 31536000.5"),
+            format!("router_settings.retry_after: must be {range}, got 10000000000000000000"),
+            format!("router_settings.cooldown_time: must be {range}, got 100000000000000000000"),
+            format!("router_settings.default_litellm_params.mock_delay: must be {range}"),
+            format!("litellm_settings.request_timeout: must be {range}, got 10000000000000000000"),
+            format!("litellm_settings.cooldown_time: must be {range}, got 99999999999"),
+        ]
+    );
+    // The maximum itself, a year, is accepted.
+    let loaded = load(
+        "model_list:\n  - model_name: a\n    litellm_params: {model: gpt-4o, timeout: 31536000, cooldown_time: 31536000}\nrouter_settings:\n  cooldown_time: 31536000\n",
+    );
+    assert_eq!(
+        loaded.config.model_list[0].litellm_params.timeout,
+        Some(Duration::from_secs(31_536_000))
+    );
+    assert_eq!(
+        loaded.config.router_settings.cooldown_time,
+        Some(Duration::from_secs(31_536_000))
+    );
+}
+
+#[test]
+fn a_number_of_seconds_from_the_environment_is_not_echoed() {
+    let errors = fail(
+        "model_list:\n  - model_name: a\n    litellm_params: {model: gpt-4o, timeout: os.environ/HUGE}\n",
+    );
+    assert_eq!(
+        errors,
+        [
+            "model_list[0].litellm_params.timeout: must be a number of seconds from 0 to 31536000 (365 days), got the value of its environment variable"
         ]
     );
 }

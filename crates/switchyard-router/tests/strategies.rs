@@ -139,6 +139,8 @@ fn latency_args_are_read_and_validated() {
         json!({"lowest_latency_buffer": -0.1}),
         json!({"lowest_latency_buffer": [1]}),
         json!({"ttl": -1}),
+        json!({"ttl": 1e20}),
+        json!({"ttl": "31536001"}),
         json!({"ttl": null}),
         json!({"max_latency_list_size": 0}),
         json!({"max_latency_list_size": 2.5}),

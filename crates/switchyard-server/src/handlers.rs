@@ -4,12 +4,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use std::time::Duration;
 use switchyard_providers::{Endpoint, ProviderResponse};
 
 use futures::StreamExt;
 use switchyard_router::{CallOptions, Deployment, ListedModel, ModelLookup, RoutedResponse};
-use switchyard_types::{EventRestamper, ModelCard, ModelList, RequestBody, restamp_model};
+use switchyard_types::{EventRestamper, ModelCard, ModelList, RequestBody, restamp_model, seconds};
 
 use crate::AppState;
 use crate::answer::{Answer, AnswerBody, HeaderLines};
@@ -56,18 +55,22 @@ pub(crate) fn call_options(timeout: Option<&[u8]>) -> Result<CallOptions, ApiErr
     let Some(value) = timeout else {
         return Ok(CallOptions::default());
     };
-    let seconds = std::str::from_utf8(value)
+    let timeout = std::str::from_utf8(value)
         .ok()
         .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s > 0.0)
+        .and_then(seconds::duration_from_secs)
+        .filter(|d| !d.is_zero())
         .ok_or_else(|| {
             ApiError::bad_request(
-                format!("{TIMEOUT_HEADER} must be a positive number of seconds"),
-                None,
+                format!(
+                    "{TIMEOUT_HEADER} must be a positive number of seconds, at most {} (365 days)",
+                    seconds::MAX_SECS
+                ),
+                Some(TIMEOUT_HEADER),
             )
         })?;
     Ok(CallOptions {
-        timeout: Some(Duration::from_secs_f64(seconds)),
+        timeout: Some(timeout),
     })
 }
 

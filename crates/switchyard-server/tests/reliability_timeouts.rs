@@ -11,7 +11,11 @@
 //! - `stream_timeout` in LiteLLM is the HTTP client's timeout for streaming calls; issue 4
 //!   marks a *fix*: it bounds the time to the first chunk (after which the stream is
 //!   committed), and an attempt that times out before its first chunk may still retry
-//!   or fall back. It does not cut a stream whose later events are slow.
+//!   or fall back. After the first chunk it is what LiteLLM makes of it, httpx's read
+//!   timeout (issue 13): each silence between events is bounded by it (by `timeout` when
+//!   no `stream_timeout` is set), a longer one ends the stream with an error event and
+//!   nothing is retried; a stream whose events keep coming is never cut by it.
+//! - The request's deadline (`x-switchyard-timeout`...) bounds a committed stream too.
 //! - `_time_to_sleep_before_retry`: no backoff while another healthy deployment exists.
 //! - Beyond LiteLLM (issue 4): a per-request deadline (router `timeout`, or the
 //!   `x-switchyard-timeout` header / `timeout` body field) bounds all attempts, backoffs
@@ -151,24 +155,207 @@ async fn stream_timeout_bounds_the_time_to_the_first_chunk_not_just_the_headers(
 }
 
 #[tokio::test]
-async fn stream_timeout_does_not_cut_a_stream_whose_later_events_are_slow() {
+async fn stream_timeout_bounds_each_silence_not_the_whole_stream() {
     let a = MockUpstream::start().await;
-    // First event at once, then 0.4 s between events (> stream_timeout), 1.6 s in all.
-    a.set_default(Reply::chat_stream(&["one", " two"]).chunk_delay(Duration::from_millis(400)));
+    // First event at once, then 0.15 s between events (< stream_timeout), ~0.6 s in all
+    // (> stream_timeout).
+    a.set_default(
+        Reply::chat_stream(&["one", " two", " three"]).chunk_delay(Duration::from_millis(150)),
+    );
     let b = MockUpstream::start().await;
     let proxy = stream_setup(&a, &b).await;
 
     let answer = chat(&proxy, hello_stream("gpt-a")).await;
 
     assert_eq!(answer.status, 200, "{}", answer.text);
-    assert_eq!(stream_content(&answer.text), "one two");
+    assert_eq!(stream_content(&answer.text), "one two three");
     assert!(answer.text.ends_with("data: [DONE]\n\n"), "{}", answer.text);
     assert_eq!((a.call_count(), b.call_count()), (1, 0));
     assert!(
-        answer.elapsed >= Duration::from_millis(1500),
+        answer.elapsed >= Duration::from_millis(600),
         "{:?}",
         answer.elapsed
     );
+}
+
+/// A `chat.completion.chunk` carrying `content`.
+fn content_event(content: &str) -> String {
+    json!({
+        "id": "chatcmpl-stall", "object": "chat.completion.chunk", "created": 1, "model": "m",
+        "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": null}]
+    })
+    .to_string()
+}
+
+/// One content event at once, then silence for 10 s before the next.
+fn one_event_then_silence() -> Reply {
+    Reply::sse(vec![content_event("first"), content_event(" late")])
+        .chunk_delay(Duration::from_secs(10))
+}
+
+/// The answer is a committed stream: `first`, then one timeout error event, no `[DONE]`.
+/// Returns the error event's `error` object.
+fn assert_cut_with_a_timeout_event(answer: &Answer) -> serde_json::Value {
+    assert_eq!(
+        answer.status, 200,
+        "committed at the first event: {}",
+        answer.text
+    );
+    let events = sse_payloads(&answer.text);
+    assert_eq!(
+        events.len(),
+        2,
+        "one event, then the error event: {}",
+        answer.text
+    );
+    assert_eq!(stream_content(&answer.text), "first");
+    assert!(!answer.text.contains("[DONE]"), "{}", answer.text);
+    let last: serde_json::Value =
+        serde_json::from_str(&events[1]).expect("the error event is JSON");
+    let error = last["error"].clone();
+    assert!(
+        error["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("litellm.Timeout: ")),
+        "{last}"
+    );
+    assert_eq!(error["code"], "408", "a timeout, as any attempt's: {last}");
+    assert!(error["type"].is_string(), "{last}");
+    error
+}
+
+/// One deployment with `max_parallel_requests: 1` (plus `extra`) and router `settings`:
+/// a second request is served only once the first one's slot is back.
+async fn one_slot(mock: &MockUpstream, extra: &str, settings: &str) -> ProxyHarness {
+    let extra = if extra.is_empty() {
+        "max_parallel_requests: 1".to_owned()
+    } else {
+        format!("max_parallel_requests: 1, {extra}")
+    };
+    start(&config(&[dep("gpt", "a1", mock, &extra)], settings)).await
+}
+
+/// The next request gets the slot at once (it would wait, then 429, if the cut stream
+/// still held it), and every in-flight count is back to zero.
+async fn assert_the_slot_is_back(proxy: &ProxyHarness, mock: &MockUpstream) {
+    let next = chat_with(proxy, hello_stream("gpt"), &[("x-switchyard-timeout", "2")]).await;
+    assert_eq!(next.status, 200, "the slot was released: {}", next.text);
+    assert_eq!(stream_content(&next.text), "fine");
+    assert!(next.text.ends_with("data: [DONE]\n\n"), "{}", next.text);
+    assert_eq!(mock.call_count(), 2, "nothing was retried");
+    assert_router_in_flight_returns_to_zero(proxy, &["gpt"]).await;
+}
+
+#[tokio::test]
+async fn a_silence_after_the_first_event_longer_than_stream_timeout_ends_the_stream() {
+    let mock = MockUpstream::start().await;
+    mock.push(one_event_then_silence());
+    mock.set_default(Reply::chat_stream(&["fine"]));
+    let proxy = one_slot(&mock, "stream_timeout: 0.4", "").await;
+
+    let answer = chat(&proxy, hello_stream("gpt")).await;
+
+    let error = assert_cut_with_a_timeout_event(&answer);
+    assert!(
+        error["message"].as_str().unwrap().contains("400ms"),
+        "names the bound: {error}"
+    );
+    assert!(
+        answer.elapsed >= Duration::from_millis(400) && answer.elapsed < Duration::from_secs(2),
+        "cut at about stream_timeout, not at the upstream's 10 s: {:?}",
+        answer.elapsed
+    );
+    wait_until("the upstream call is abandoned", || mock.cancelled() == 1).await;
+    assert_the_slot_is_back(&proxy, &mock).await;
+}
+
+#[tokio::test]
+async fn without_stream_timeout_the_attempt_timeout_bounds_the_silence() {
+    for (extra, settings) in [
+        ("timeout: 0.4", ""),
+        ("", "router_settings:\n  stream_timeout: 0.4\n"),
+        ("", "litellm_settings:\n  request_timeout: 0.4\n"),
+    ] {
+        let mock = MockUpstream::start().await;
+        mock.push(one_event_then_silence());
+        mock.set_default(Reply::chat_stream(&["fine"]));
+        let proxy = one_slot(&mock, extra, settings).await;
+
+        let answer = chat(&proxy, hello_stream("gpt")).await;
+
+        assert_cut_with_a_timeout_event(&answer);
+        assert!(
+            answer.elapsed >= Duration::from_millis(400) && answer.elapsed < Duration::from_secs(2),
+            "{extra}{settings}: {:?}",
+            answer.elapsed
+        );
+        assert_the_slot_is_back(&proxy, &mock).await;
+    }
+}
+
+#[tokio::test]
+async fn the_x_switchyard_timeout_header_bounds_a_committed_stream() {
+    let mock = MockUpstream::start().await;
+    mock.push(one_event_then_silence());
+    mock.set_default(Reply::chat_stream(&["fine"]));
+    // No timeout in the config: LiteLLM's default of 6000 s per attempt.
+    let proxy = one_slot(&mock, "", "").await;
+
+    let answer = chat_with(
+        &proxy,
+        hello_stream("gpt"),
+        &[("x-switchyard-timeout", "0.6")],
+    )
+    .await;
+
+    let error = assert_cut_with_a_timeout_event(&answer);
+    assert!(
+        error["message"].as_str().unwrap().contains("deadline"),
+        "{error}"
+    );
+    assert!(
+        answer.elapsed >= Duration::from_millis(600) && answer.elapsed < Duration::from_secs(2),
+        "cut at the deadline: {:?}",
+        answer.elapsed
+    );
+    wait_until("the upstream call is abandoned", || mock.cancelled() == 1).await;
+    assert_the_slot_is_back(&proxy, &mock).await;
+}
+
+#[tokio::test]
+async fn the_deadline_cuts_a_committed_stream_whose_events_keep_coming() {
+    let mock = MockUpstream::start().await;
+    // An event every 0.2 s for 4 s: no silence is long, the whole is.
+    let pieces: Vec<String> = (0..20).map(|i| format!("w{i} ")).collect();
+    let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    mock.push(Reply::chat_stream(&refs).chunk_delay(Duration::from_millis(200)));
+    mock.set_default(Reply::chat_stream(&["fine"]));
+    let proxy = one_slot(&mock, "stream_timeout: 0.5", "").await;
+
+    let answer = chat_with(
+        &proxy,
+        hello_stream("gpt"),
+        &[("x-switchyard-timeout", "1")],
+    )
+    .await;
+
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert!(!answer.text.contains("[DONE]"), "{}", answer.text);
+    let events = sse_payloads(&answer.text);
+    let last: serde_json::Value =
+        serde_json::from_str(events.last().unwrap()).expect("the error event is JSON");
+    assert_eq!(last["error"]["code"], "408", "{last}");
+    assert!(
+        stream_content(&answer.text).starts_with("w0 w1 "),
+        "{}",
+        answer.text
+    );
+    assert!(
+        answer.elapsed >= Duration::from_secs(1) && answer.elapsed < Duration::from_millis(2500),
+        "{:?}",
+        answer.elapsed
+    );
+    assert_the_slot_is_back(&proxy, &mock).await;
 }
 
 /// gpt-a: three deployments, gpt-b: two, all answering 500 after 0.4 s; 2 retries per

@@ -11,6 +11,7 @@ mod error;
 mod images;
 mod models;
 mod response_model;
+pub mod seconds;
 mod usage;
 
 pub use body::{BodyError, RequestBody};

@@ -29,6 +29,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::Value;
+use switchyard_types::seconds;
 
 use crate::{
     Answered, Endpoint, ErrorKind, Provider, ProviderError, ProviderRequest, ProviderResponse,
@@ -120,14 +121,30 @@ fn error(kind: ErrorKind, status: u16, message: impl Into<String>) -> ProviderEr
     }
 }
 
-/// Seconds as LiteLLM accepts them: a number or a numeric string.
-fn seconds(value: Option<&Value>) -> Option<Duration> {
-    let secs = match value? {
-        Value::Number(n) => n.as_f64()?,
-        Value::String(s) => s.trim().parse().ok()?,
-        _ => return None,
+/// Seconds as LiteLLM accepts them: a number or a numeric string (anything
+/// else is not read). A number out of [`seconds::RANGE`] is a 400 naming
+/// `field` (the router refuses a client's before calling; this covers a
+/// deployment's defaults and direct callers).
+fn read_seconds(value: Option<&Value>, field: &str) -> Result<Option<Duration>, ProviderError> {
+    let Some(value) = value else {
+        return Ok(None);
     };
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    let secs = match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    let Some(secs) = secs else {
+        return Ok(None);
+    };
+    match seconds::duration_from_secs(secs) {
+        Some(d) => Ok(Some(d)),
+        None => Err(error(
+            ErrorKind::BadRequest,
+            400,
+            format!("{field} must be {}, got {value}", seconds::RANGE),
+        )),
+    }
 }
 
 impl MockProvider {
@@ -139,7 +156,11 @@ impl MockProvider {
                 format!("invalid JSON body: {e}"),
             )
         })?;
-        let attempt_timeout = request.timeout.or_else(|| seconds(params.timeout.as_ref()));
+        let attempt_timeout = match request.timeout {
+            Some(timeout) => Some(timeout),
+            None => read_seconds(params.timeout.as_ref(), "timeout")?,
+        };
+        let mock_delay = read_seconds(params.mock_delay.as_ref(), "mock_delay")?;
 
         if params.mock_timeout == Some(true)
             && let Some(after) = attempt_timeout
@@ -164,7 +185,7 @@ impl MockProvider {
             return Err(error(kind, status, message));
         }
 
-        if let Some(delay) = seconds(params.mock_delay.as_ref()) {
+        if let Some(delay) = mock_delay {
             match request.timeout {
                 Some(after) if delay > after => {
                     tokio::time::sleep(after).await;
@@ -255,16 +276,30 @@ mod tests {
 
     #[test]
     fn seconds_forms() {
+        let read = |v: serde_json::Value| read_seconds(Some(&v), "mock_delay");
         assert_eq!(
-            seconds(Some(&serde_json::json!(1.5))),
+            read(serde_json::json!(1.5)).unwrap(),
             Some(Duration::from_millis(1500))
         );
         assert_eq!(
-            seconds(Some(&serde_json::json!("2"))),
+            read(serde_json::json!("2")).unwrap(),
             Some(Duration::from_secs(2))
         );
-        assert_eq!(seconds(Some(&serde_json::json!(-1))), None);
-        assert_eq!(seconds(Some(&serde_json::json!(null))), None);
-        assert_eq!(seconds(None), None);
+        assert_eq!(read(serde_json::json!(null)).unwrap(), None);
+        assert_eq!(read(serde_json::json!("soon")).unwrap(), None);
+        assert_eq!(read_seconds(None, "mock_delay").unwrap(), None);
+        for out_of_range in [
+            serde_json::json!(-1),
+            serde_json::json!(1e20),
+            serde_json::json!("1e19"),
+        ] {
+            let err = read(out_of_range.clone()).unwrap_err();
+            assert_eq!((err.kind, err.status), (ErrorKind::BadRequest, Some(400)));
+            assert!(
+                err.message.starts_with("mock_delay must be"),
+                "{}",
+                err.message
+            );
+        }
     }
 }

@@ -5,6 +5,11 @@ use super::model::{DeploymentConfig, LitellmParams, ModelInfo};
 use super::reader::{Reader, child, index};
 use super::yaml::Node;
 
+/// `litellm_params` keys kept as written but read later as seconds (the
+/// deployment's `cooldown_time`, the mock provider's `mock_delay`): range-checked here
+/// so an unusable value is a config error with its path, not a failure per call.
+const SECONDS_KEPT_AS_WRITTEN: [&str; 2] = ["cooldown_time", "mock_delay"];
+
 /// A deployment read from `model_list[i]`, with its path for later checks.
 pub(crate) struct ReadDeployment {
     /// `model_list[i]`.
@@ -209,6 +214,9 @@ fn read_params(r: &mut Reader<'_>, raw: &[(String, Node)], path: &str) -> Litell
             _ => {
                 // A default request parameter or a provider setting: kept as written.
                 let v = r.json(value, &p);
+                if SECONDS_KEPT_AS_WRITTEN.contains(&key.as_str()) {
+                    r.check_json_seconds(&v, &p);
+                }
                 params.extra.insert(key.clone(), v);
                 false
             }
@@ -257,6 +265,9 @@ fn read_model_info(r: &mut Reader<'_>, raw: &[(String, Node)], path: &str) -> Mo
             }
             _ => {
                 let v = r.json(value, &p);
+                if key == "cooldown_time" {
+                    r.check_json_seconds(&v, &p);
+                }
                 info.extra.insert(key.clone(), v);
                 false
             }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::{Map, Number, Value};
+use switchyard_types::seconds;
 
 use super::env::Env;
 use super::implemented::is_implemented;
@@ -267,16 +268,35 @@ impl<'e> Reader<'e> {
         }
     }
 
-    /// Seconds (a float is fine) as a [`Duration`].
+    /// Seconds (a float is fine) as a [`Duration`], at most [`seconds::MAX`] (a year).
     pub(crate) fn seconds(&mut self, node: &Node, path: &str) -> Option<Duration> {
-        self.non_negative(node, path)
-            .and_then(|s| match Duration::try_from_secs_f64(s) {
-                Ok(d) => Some(d),
-                Err(_) => {
-                    self.error(path, format!("{s} seconds is too long"));
-                    None
-                }
-            })
+        let from_env = matches!(node, Node::Str(s) if self.env.reference(s).is_some());
+        let secs = self.non_negative(node, path)?;
+        let d = seconds::duration_from_secs(secs);
+        if d.is_none() {
+            let got = if from_env {
+                "the value of its environment variable".to_owned()
+            } else {
+                secs.to_string()
+            };
+            self.error(path, format!("must be {}, got {got}", seconds::RANGE));
+        }
+        d
+    }
+
+    /// Checks a JSON value kept as written (a deployment's `cooldown_time` or
+    /// `mock_delay`, read later as seconds): a number, or a numeric string, out of
+    /// [`seconds::RANGE`] is an error at `path`. Other values are not seconds and are
+    /// left to their reader. The value is not echoed: it may come from the environment.
+    pub(crate) fn check_json_seconds(&mut self, value: &Value, path: &str) {
+        let secs = match value {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        if secs.is_some_and(|s| seconds::duration_from_secs(s).is_none()) {
+            self.error(path, format!("must be {}", seconds::RANGE));
+        }
     }
 
     /// A boolean, written as pydantic accepts one: `true`, `"True"`, `"yes"`, `1`, ...

@@ -116,7 +116,13 @@ pub(crate) fn read_router(
                         );
                     }
                 }
-                "default_litellm_params" => out.default_litellm_params = r.json_map(v, p),
+                "default_litellm_params" => {
+                    out.default_litellm_params = r.json_map(v, p);
+                    // Merged into every request body: the mock provider reads it as seconds.
+                    if let Some(delay) = out.default_litellm_params.get("mock_delay") {
+                        r.check_json_seconds(delay, &child(p, "mock_delay"));
+                    }
+                }
                 "redis_host" => out.redis_host = r.string(v, p),
                 "redis_port" => out.redis_port = r.u16(v, p),
                 "redis_password" => out.redis_password = r.secret(v, p),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 use switchyard_providers::{ErrorKind, ProviderError};
+use switchyard_types::seconds;
 
 use crate::config::DeploymentConfig;
 
@@ -226,18 +227,15 @@ fn count(v: &Value) -> Option<u32> {
     }
 }
 
-/// Seconds as a duration: a finite, non-negative number or numeric string.
+/// Seconds as a duration: a number or numeric string within [`seconds::RANGE`]
+/// (the config loader reports one outside it with its path).
 fn seconds(v: &Value) -> Option<Duration> {
     let secs = match v {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.trim().parse::<f64>().ok(),
         _ => None,
     }?;
-    if secs.is_finite() && secs >= 0.0 {
-        Duration::try_from_secs_f64(secs).ok()
-    } else {
-        None
-    }
+    seconds::duration_from_secs(secs)
 }
 
 #[cfg(test)]

@@ -3,10 +3,12 @@
 use std::time::Duration;
 
 use rand::Rng;
+use switchyard_types::seconds;
 
 const INITIAL: f64 = 0.5;
 const CAP: f64 = 8.0;
-/// A provider's `Retry-After` is obeyed only up to this; longer asks fall back to backoff.
+/// A provider's `Retry-After` is obeyed only up to this; longer asks fall back to backoff
+/// (so what is returned is bounded whatever the upstream sent).
 const MAX_OBEYED_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// The sleep before retry number `retry` (0 for the first retry).
@@ -27,7 +29,10 @@ pub(crate) fn backoff<R: Rng + ?Sized>(
     }
     let base = (INITIAL * 2f64.powi(retry.min(16) as i32)).min(CAP);
     let jitter = 1.0 - 0.25 * rng.random::<f64>();
-    Duration::from_secs_f64(base * jitter).max(min_backoff)
+    // Within (0, 8] seconds; `min_backoff` is clamped too (a library caller may pass any
+    // `Duration`), so the result is at most a year and can be added to an `Instant`.
+    let computed = seconds::clamped_from_secs(base * jitter).unwrap_or_default();
+    computed.max(seconds::clamp(min_backoff))
 }
 
 #[cfg(test)]

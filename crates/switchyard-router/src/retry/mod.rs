@@ -10,10 +10,13 @@
 //! retries, immediately when another healthy deployment exists, else after a
 //! backoff. One deadline bounds every attempt, wait and sleep of the request.
 //!
-//! Nothing here runs after a stream's first event: providers return a stream
-//! only once it has started, and from then on it belongs to the caller.
+//! Nothing here retries after a stream's first event: providers return a stream
+//! only once it has started, and from then on it belongs to the caller, bounded
+//! by the attempt's timeout between events and by the request's deadline
+//! ([`committed`]).
 
 mod backoff;
+mod committed;
 mod observe;
 mod policy;
 mod stream_usage;
@@ -410,6 +413,7 @@ async fn run_group(
                 )
             };
             if !sleep.is_zero() {
+                // `sleep` is at most a year (see `backoff`): the sum cannot overflow.
                 if plan.deadline.is_some_and(|d| Instant::now() + sleep >= d) {
                     // Sleeping would outlive the request: give up now rather than time out asleep.
                     return Err((GroupFailure::Upstream(error), tier_hops));
@@ -463,16 +467,16 @@ async fn attempt(
     ask_usage: bool,
 ) -> Result<(Answered, CallGuard), ProviderError> {
     let mock = wants_mock(plan.body, deployment);
-    let timeout = inner.attempt_timeout(plan, deployment);
+    let attempt_timeout = inner.attempt_timeout(plan, deployment);
     let timeout = match plan.deadline {
         Some(deadline) => {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(deadline_error());
             }
-            timeout.min(left)
+            attempt_timeout.min(left)
         }
-        None => timeout,
+        None => attempt_timeout,
     };
     let body = upstream_body(
         plan.body,
@@ -504,6 +508,16 @@ async fn attempt(
     };
     debug!(deployment_id = %deployment.id, model = %deployment.model, timeout_s = timeout.as_secs_f64(), "calling upstream");
     let mut answered = provider.call(request).await?;
+    if let ProviderResponse::Stream(events) = answered.response {
+        // Committed: from here the attempt's timeout bounds each silence between events
+        // (LiteLLM's read timeout), and the request's deadline the whole stream.
+        answered.response = ProviderResponse::Stream(committed::bound(
+            events,
+            provider.name(),
+            attempt_timeout,
+            plan.deadline,
+        ));
+    }
     if endpoint != plan.endpoint {
         answered.response = match answered.response {
             ProviderResponse::Complete(chat) => {

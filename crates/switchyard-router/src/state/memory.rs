@@ -164,7 +164,8 @@ impl StateStore for MemoryStore {
         deployment_id: &str,
         ttl: Duration,
     ) -> StoreFuture<'_, Result<(), StateError>> {
-        let until = Instant::now() + ttl;
+        // A store's caller may pass any `Duration`: clamped to a year, the sum cannot overflow.
+        let until = Instant::now() + switchyard_types::seconds::clamp(ttl);
         let mut map = lock(&self.cooldowns);
         let entry = map.entry(deployment_id.to_owned()).or_insert(until);
         if *entry < until {

@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+use switchyard_types::seconds;
 
 use super::RoutingStrategy;
 
@@ -102,11 +103,14 @@ fn number(key: &str, value: &Value) -> Result<f64, String> {
         .ok_or_else(|| format!("routing_strategy_args.{key} must be a number, got {value}"))
 }
 
-/// `ttl` in seconds, a non-negative number.
+/// `ttl` in seconds, within [`seconds::RANGE`].
 fn ttl(value: &Value) -> Result<Duration, String> {
     let secs = number("ttl", value)?;
-    Duration::try_from_secs_f64(secs).map_err(|_| {
-        format!("routing_strategy_args.ttl must be a non-negative number of seconds, got {value}")
+    seconds::duration_from_secs(secs).ok_or_else(|| {
+        format!(
+            "routing_strategy_args.ttl must be {}, got {value}",
+            seconds::RANGE
+        )
     })
 }
 

@@ -202,6 +202,7 @@ impl MockUpstream {
         timeout: Duration,
         condition: impl Fn(&MockUpstream) -> bool,
     ) -> bool {
+        // A test's own wait, a few seconds: the sum cannot overflow.
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let changed = self.shared.changed.notified();
