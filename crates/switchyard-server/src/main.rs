@@ -100,7 +100,8 @@ fn seconds(text: &str) -> Result<Duration, String> {
             "{text} must be above 0 and at most {MAX_SECONDS} seconds"
         ));
     }
-    Duration::try_from_secs_f64(secs).map_err(|e| e.to_string())
+    switchyard_types::seconds::duration_from_secs(secs)
+        .ok_or_else(|| format!("{text} is out of range"))
 }
 
 impl Cli {

@@ -79,7 +79,7 @@ pub(crate) async fn serve(
     let max_connections = options.effective_max_connections(current_file_limit());
     let shared = Arc::new(Shared {
         door,
-        options,
+        options: options.bounded(),
         stop: CancellationToken::new(),
         evict: Notify::new(),
         stopping: AtomicBool::new(false),

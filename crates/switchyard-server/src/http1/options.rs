@@ -76,6 +76,22 @@ pub fn raise_file_limit() -> Option<u64> {
 }
 
 impl ServerOptions {
+    /// These options with every duration at most a year (`seconds::MAX`), so
+    /// that no deadline computed from them can overflow an `Instant`.
+    pub(crate) fn bounded(mut self) -> Self {
+        use switchyard_types::seconds::clamp;
+        for timeout in [
+            &mut self.head_timeout,
+            &mut self.keepalive_timeout,
+            &mut self.body_timeout,
+            &mut self.send_timeout,
+            &mut self.drain_timeout,
+        ] {
+            *timeout = clamp(*timeout);
+        }
+        self
+    }
+
     /// The connection cap in force: the configured maximum (or the default),
     /// never above what `file_limit` allows.
     pub fn effective_max_connections(&self, file_limit: Option<u64>) -> usize {
@@ -106,6 +122,31 @@ mod tests {
             ..ServerOptions::default()
         };
         assert_eq!(small.effective_max_connections(Some(1024)), 8);
+    }
+
+    #[test]
+    fn durations_beyond_a_year_are_bounded() {
+        let huge = ServerOptions {
+            head_timeout: Duration::MAX,
+            keepalive_timeout: Duration::MAX,
+            body_timeout: Duration::MAX,
+            send_timeout: Duration::MAX,
+            max_connections: None,
+            drain_timeout: Duration::MAX,
+        }
+        .bounded();
+        let year = switchyard_types::seconds::MAX;
+        assert_eq!(
+            [
+                huge.head_timeout,
+                huge.keepalive_timeout,
+                huge.body_timeout,
+                huge.send_timeout,
+                huge.drain_timeout
+            ],
+            [year; 5]
+        );
+        assert_eq!(ServerOptions::default().bounded(), ServerOptions::default());
     }
 
     #[test]
