@@ -307,6 +307,9 @@ impl ChunkedState {
                             return Ok(Decoded::NeedMore);
                         }
                         Some(line) if line.is_empty() => *self = ChunkedState::Done,
+                        Some(line) if !is_field_line(&line) => {
+                            return Err(ProtocolError("malformed trailer line"));
+                        }
                         Some(_) => {}
                     }
                 }
@@ -355,6 +358,23 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, ProtocolError> {
             .and_then(|s| s.checked_add(u64::from(value)))
             .ok_or(ProtocolError("chunk size too large"))
     })
+}
+
+/// A trailer line is a header field line (RFC 9112 §7.1.2, RFC 9110 §5):
+/// a token, a colon, then a value of visible bytes, blanks and obs-text (no
+/// blanks before the colon, no folding), as hyper reads trailers too.
+fn is_field_line(line: &[u8]) -> bool {
+    let Some(colon) = line.iter().position(|b| *b == b':') else {
+        return false;
+    };
+    let (name, value) = (&line[..colon], &line[colon + 1..]);
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && value
+            .iter()
+            .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80)
 }
 
 /// How many spaces and tabs `bytes` starts with.
@@ -554,6 +574,44 @@ mod tests {
         assert!(decode_all(&[b"1\r\na\n"]).is_err());
         assert!(decode_all(&[b"1\r\na\r\n0\r\nx: y\n\r\n"]).is_err());
         assert!(decode_all(&[b"1\r\na\r\n0\r\n\n"]).is_err());
+    }
+
+    #[test]
+    fn trailer_lines_are_header_fields() {
+        // Found by the differential test against hyper: any CRLF line passed
+        // as a trailer, where hyper (and RFC 9112 §7.1.2) wants field lines.
+        for trailers in [
+            &b"x-t: 1\r\n"[..],
+            b"x-t:\r\n",
+            b"x-t:\tv \xff\r\n",
+            b"x-a: 1\r\nx-b: 2\r\n",
+        ] {
+            let body = [&b"1\r\na\r\n0\r\n"[..], trailers, b"\r\n"].concat();
+            assert_eq!(
+                decode_all(&[&body]).unwrap(),
+                (b"a".to_vec(), true),
+                "{}",
+                String::from_utf8_lossy(trailers)
+            );
+        }
+        for trailers in [
+            &b"0\r\n"[..],
+            b"x-t 1\r\n",
+            b": 1\r\n",
+            b"x-t : 1\r\n",
+            b"x;t: 1\r\n",
+            b" x-t: 1\r\n",
+            b"x-t: 1\r\n folded\r\n",
+            b"x-t: a\x00b\r\n",
+            b"x-t: a\x7fb\r\n",
+        ] {
+            let body = [&b"1\r\na\r\n0\r\n"[..], trailers, b"\r\n"].concat();
+            assert!(
+                decode_all(&[&body]).is_err(),
+                "{}",
+                String::from_utf8_lossy(trailers)
+            );
+        }
     }
 
     #[test]
