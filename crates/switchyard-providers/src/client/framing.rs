@@ -322,7 +322,9 @@ impl ChunkedState {
 /// A line ending in a bare LF, or holding a CR anywhere else, is refused
 /// (RFC 9112 §7.1: chunk lines end in CRLF; hyper refuses them too).
 fn take_line(buf: &mut BytesMut) -> Result<Option<BytesMut>, ProtocolError> {
-    let window = &buf[..buf.len().min(MAX_CHUNK_LINE + 2)];
+    // A line of up to MAX_CHUNK_LINE bytes has its CR within the window,
+    // whichever read it arrives in.
+    let window = &buf[..buf.len().min(MAX_CHUNK_LINE + 1)];
     match memchr::memchr2(b'\r', b'\n', window) {
         Some(end) if buf[end] == b'\n' => Err(ProtocolError("chunk line not ended by CRLF")),
         Some(end) if end + 1 == buf.len() => Ok(None),
@@ -611,6 +613,20 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(trailers)
             );
+        }
+    }
+
+    #[test]
+    fn the_chunk_line_cap_does_not_depend_on_the_reads() {
+        // A line one byte over the cap was accepted when its CRLF came in the
+        // same read, refused when the read ended before the CR.
+        for len in [MAX_CHUNK_LINE - 1, MAX_CHUNK_LINE, MAX_CHUNK_LINE + 1] {
+            let body = format!("{}1\r\na\r\n0\r\n\r\n", "0".repeat(len - 1));
+            let (line, rest) = body.as_bytes().split_at(len);
+            let whole = decode_all(&[body.as_bytes()]);
+            let cut = decode_all(&[line, rest]);
+            assert_eq!(whole, cut, "a {len}-byte chunk line");
+            assert_eq!(whole.is_ok(), len <= MAX_CHUNK_LINE, "a {len}-byte chunk line");
         }
     }
 
