@@ -64,6 +64,11 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ProtocolError> {
         Err(_) => return Err(ProtocolError("malformed response head")),
     };
     let status = response.code.unwrap_or(0);
+    // Three digits, the first not 0 (RFC 9110 §15: 100-599, and 600-999 in
+    // private use, which hyper and `http::StatusCode` take too).
+    if !(100..=999).contains(&status) {
+        return Err(ProtocolError("invalid status code"));
+    }
     let mut said = FramingHeaders::new(response.version == Some(1));
     let mut lines = Vec::with_capacity(response.headers.len());
     for header in response.headers.iter() {
@@ -161,12 +166,16 @@ impl FramingHeaders {
     }
 
     /// The body's end could be read two ways: a transfer coding beside a
-    /// `Content-Length`, several `Transfer-Encoding` lines, or codings other
-    /// than `chunked` alone. A server refuses such a request; a client uses
+    /// `Content-Length`, several `Transfer-Encoding` lines, codings other
+    /// than `chunked` alone, or any in an HTTP/1.0 message (RFC 9112 §6.1:
+    /// its framing is faulty). A server refuses such a request; a client uses
     /// such a response once and never pools its connection (RFC 9112 §6.3).
     pub fn ambiguous(&self) -> bool {
         self.transfer_encoding()
-            && (self.content_length.is_some() || self.transfer_encodings > 1 || !self.only_chunked)
+            && (self.content_length.is_some()
+                || self.transfer_encodings > 1
+                || !self.only_chunked
+                || !self.http11)
     }
 }
 
@@ -471,6 +480,36 @@ mod tests {
             assert_eq!(h.framing, Framing::Chunked(ChunkedState::Size), "{framing}");
             assert!(!h.keep_alive, "{framing}");
         }
+    }
+
+    #[test]
+    fn status_codes_have_three_digits_from_100() {
+        // Found by the differential test against hyper's client: `000` and
+        // `029` were read as statuses 0 and 29.
+        for line in ["HTTP/1.1 000 OK", "HTTP/1.1 029 Hm", "HTTP/1.1 099 X"] {
+            let text = format!("{line}\r\ncontent-length: 0\r\n\r\n");
+            assert_eq!(
+                parse_head(text.as_bytes()).unwrap_err(),
+                ProtocolError("invalid status code"),
+                "{line}"
+            );
+        }
+        for (line, status) in [("HTTP/1.1 100 Continue", 100), ("HTTP/1.1 599 X", 599)] {
+            let h = head(&format!("{line}\r\ncontent-length: 0\r\n\r\n"));
+            assert_eq!(h.status, status);
+        }
+        assert_eq!(head("HTTP/1.1 999 X\r\n\r\n").status, 999);
+    }
+
+    #[test]
+    fn a_transfer_coding_in_an_http10_answer_is_faulty_framing() {
+        // Found by the differential test against hyper's client: such an
+        // answer went back to the pool when it asked to be kept alive.
+        let h = head(
+            "HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ntransfer-encoding: chunked\r\n\r\n",
+        );
+        assert_eq!(h.framing, Framing::Chunked(ChunkedState::Size));
+        assert!(!h.keep_alive, "RFC 9112 §6.1: close after it");
     }
 
     #[test]
