@@ -261,7 +261,7 @@ pub fn config_loader(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let env = |name: &str| (name.len() % 2 == 0).then(|| format!("v-{name}"));
+    let env = |name: &str| name.len().is_multiple_of(2).then(|| format!("v-{name}"));
     match switchyard_router::config::load_str(text, &env) {
         Ok(_) => {}
         Err(e) => assert!(!e.issues.is_empty(), "an error without an issue"),

@@ -505,9 +505,8 @@ mod tests {
     fn a_transfer_coding_in_an_http10_answer_is_faulty_framing() {
         // Found by the differential test against hyper's client: such an
         // answer went back to the pool when it asked to be kept alive.
-        let h = head(
-            "HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ntransfer-encoding: chunked\r\n\r\n",
-        );
+        let h =
+            head("HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ntransfer-encoding: chunked\r\n\r\n");
         assert_eq!(h.framing, Framing::Chunked(ChunkedState::Size));
         assert!(!h.keep_alive, "RFC 9112 §6.1: close after it");
     }
@@ -665,7 +664,11 @@ mod tests {
             let whole = decode_all(&[body.as_bytes()]);
             let cut = decode_all(&[line, rest]);
             assert_eq!(whole, cut, "a {len}-byte chunk line");
-            assert_eq!(whole.is_ok(), len <= MAX_CHUNK_LINE, "a {len}-byte chunk line");
+            assert_eq!(
+                whole.is_ok(),
+                len <= MAX_CHUNK_LINE,
+                "a {len}-byte chunk line"
+            );
         }
     }
 
