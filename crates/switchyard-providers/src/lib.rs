@@ -13,6 +13,8 @@ mod capped;
 pub mod classify;
 pub mod client;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod headers;
 pub mod mock;
 pub mod openai;

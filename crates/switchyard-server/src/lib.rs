@@ -12,6 +12,8 @@ mod browser;
 mod call_id;
 mod cost_headers;
 mod front_door;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handlers;
 mod http1;
 mod log_format;

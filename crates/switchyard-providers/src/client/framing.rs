@@ -64,6 +64,11 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Option<Head>, ProtocolError> {
         Err(_) => return Err(ProtocolError("malformed response head")),
     };
     let status = response.code.unwrap_or(0);
+    // Three digits, the first not 0 (RFC 9110 §15: 100-599, and 600-999 in
+    // private use, which hyper and `http::StatusCode` take too).
+    if !(100..=999).contains(&status) {
+        return Err(ProtocolError("invalid status code"));
+    }
     let mut said = FramingHeaders::new(response.version == Some(1));
     let mut lines = Vec::with_capacity(response.headers.len());
     for header in response.headers.iter() {
@@ -161,12 +166,16 @@ impl FramingHeaders {
     }
 
     /// The body's end could be read two ways: a transfer coding beside a
-    /// `Content-Length`, several `Transfer-Encoding` lines, or codings other
-    /// than `chunked` alone. A server refuses such a request; a client uses
+    /// `Content-Length`, several `Transfer-Encoding` lines, codings other
+    /// than `chunked` alone, or any in an HTTP/1.0 message (RFC 9112 §6.1:
+    /// its framing is faulty). A server refuses such a request; a client uses
     /// such a response once and never pools its connection (RFC 9112 §6.3).
     pub fn ambiguous(&self) -> bool {
         self.transfer_encoding()
-            && (self.content_length.is_some() || self.transfer_encodings > 1 || !self.only_chunked)
+            && (self.content_length.is_some()
+                || self.transfer_encodings > 1
+                || !self.only_chunked
+                || !self.http11)
     }
 }
 
@@ -307,6 +316,9 @@ impl ChunkedState {
                             return Ok(Decoded::NeedMore);
                         }
                         Some(line) if line.is_empty() => *self = ChunkedState::Done,
+                        Some(line) if !is_field_line(&line) => {
+                            return Err(ProtocolError("malformed trailer line"));
+                        }
                         Some(_) => {}
                     }
                 }
@@ -319,7 +331,9 @@ impl ChunkedState {
 /// A line ending in a bare LF, or holding a CR anywhere else, is refused
 /// (RFC 9112 §7.1: chunk lines end in CRLF; hyper refuses them too).
 fn take_line(buf: &mut BytesMut) -> Result<Option<BytesMut>, ProtocolError> {
-    let window = &buf[..buf.len().min(MAX_CHUNK_LINE + 2)];
+    // A line of up to MAX_CHUNK_LINE bytes has its CR within the window,
+    // whichever read it arrives in.
+    let window = &buf[..buf.len().min(MAX_CHUNK_LINE + 1)];
     match memchr::memchr2(b'\r', b'\n', window) {
         Some(end) if buf[end] == b'\n' => Err(ProtocolError("chunk line not ended by CRLF")),
         Some(end) if end + 1 == buf.len() => Ok(None),
@@ -355,6 +369,23 @@ fn parse_chunk_size(line: &[u8]) -> Result<u64, ProtocolError> {
             .and_then(|s| s.checked_add(u64::from(value)))
             .ok_or(ProtocolError("chunk size too large"))
     })
+}
+
+/// A trailer line is a header field line (RFC 9112 §7.1.2, RFC 9110 §5):
+/// a token, a colon, then a value of visible bytes, blanks and obs-text (no
+/// blanks before the colon, no folding), as hyper reads trailers too.
+fn is_field_line(line: &[u8]) -> bool {
+    let Some(colon) = line.iter().position(|b| *b == b':') else {
+        return false;
+    };
+    let (name, value) = (&line[..colon], &line[colon + 1..]);
+    !name.is_empty()
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && value
+            .iter()
+            .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80)
 }
 
 /// How many spaces and tabs `bytes` starts with.
@@ -449,6 +480,35 @@ mod tests {
             assert_eq!(h.framing, Framing::Chunked(ChunkedState::Size), "{framing}");
             assert!(!h.keep_alive, "{framing}");
         }
+    }
+
+    #[test]
+    fn status_codes_have_three_digits_from_100() {
+        // Found by the differential test against hyper's client: `000` and
+        // `029` were read as statuses 0 and 29.
+        for line in ["HTTP/1.1 000 OK", "HTTP/1.1 029 Hm", "HTTP/1.1 099 X"] {
+            let text = format!("{line}\r\ncontent-length: 0\r\n\r\n");
+            assert_eq!(
+                parse_head(text.as_bytes()).unwrap_err(),
+                ProtocolError("invalid status code"),
+                "{line}"
+            );
+        }
+        for (line, status) in [("HTTP/1.1 100 Continue", 100), ("HTTP/1.1 599 X", 599)] {
+            let h = head(&format!("{line}\r\ncontent-length: 0\r\n\r\n"));
+            assert_eq!(h.status, status);
+        }
+        assert_eq!(head("HTTP/1.1 999 X\r\n\r\n").status, 999);
+    }
+
+    #[test]
+    fn a_transfer_coding_in_an_http10_answer_is_faulty_framing() {
+        // Found by the differential test against hyper's client: such an
+        // answer went back to the pool when it asked to be kept alive.
+        let h =
+            head("HTTP/1.0 200 OK\r\nconnection: keep-alive\r\ntransfer-encoding: chunked\r\n\r\n");
+        assert_eq!(h.framing, Framing::Chunked(ChunkedState::Size));
+        assert!(!h.keep_alive, "RFC 9112 §6.1: close after it");
     }
 
     #[test]
@@ -554,6 +614,62 @@ mod tests {
         assert!(decode_all(&[b"1\r\na\n"]).is_err());
         assert!(decode_all(&[b"1\r\na\r\n0\r\nx: y\n\r\n"]).is_err());
         assert!(decode_all(&[b"1\r\na\r\n0\r\n\n"]).is_err());
+    }
+
+    #[test]
+    fn trailer_lines_are_header_fields() {
+        // Found by the differential test against hyper: any CRLF line passed
+        // as a trailer, where hyper (and RFC 9112 §7.1.2) wants field lines.
+        for trailers in [
+            &b"x-t: 1\r\n"[..],
+            b"x-t:\r\n",
+            b"x-t:\tv \xff\r\n",
+            b"x-a: 1\r\nx-b: 2\r\n",
+        ] {
+            let body = [&b"1\r\na\r\n0\r\n"[..], trailers, b"\r\n"].concat();
+            assert_eq!(
+                decode_all(&[&body]).unwrap(),
+                (b"a".to_vec(), true),
+                "{}",
+                String::from_utf8_lossy(trailers)
+            );
+        }
+        for trailers in [
+            &b"0\r\n"[..],
+            b"x-t 1\r\n",
+            b": 1\r\n",
+            b"x-t : 1\r\n",
+            b"x;t: 1\r\n",
+            b" x-t: 1\r\n",
+            b"x-t: 1\r\n folded\r\n",
+            b"x-t: a\x00b\r\n",
+            b"x-t: a\x7fb\r\n",
+        ] {
+            let body = [&b"1\r\na\r\n0\r\n"[..], trailers, b"\r\n"].concat();
+            assert!(
+                decode_all(&[&body]).is_err(),
+                "{}",
+                String::from_utf8_lossy(trailers)
+            );
+        }
+    }
+
+    #[test]
+    fn the_chunk_line_cap_does_not_depend_on_the_reads() {
+        // A line one byte over the cap was accepted when its CRLF came in the
+        // same read, refused when the read ended before the CR.
+        for len in [MAX_CHUNK_LINE - 1, MAX_CHUNK_LINE, MAX_CHUNK_LINE + 1] {
+            let body = format!("{}1\r\na\r\n0\r\n\r\n", "0".repeat(len - 1));
+            let (line, rest) = body.as_bytes().split_at(len);
+            let whole = decode_all(&[body.as_bytes()]);
+            let cut = decode_all(&[line, rest]);
+            assert_eq!(whole, cut, "a {len}-byte chunk line");
+            assert_eq!(
+                whole.is_ok(),
+                len <= MAX_CHUNK_LINE,
+                "a {len}-byte chunk line"
+            );
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@
 mod body;
 mod connect;
 mod exchange;
-mod framing;
+pub(crate) mod framing;
 mod pool;
 mod proxy;
 mod request;

@@ -110,6 +110,12 @@ impl RequestHead {
         let span = |s: &[u8]| (offset(s), offset(s) + s.len() as u32);
         let method = span(request.method.unwrap_or_default().as_bytes());
         let target = span(request.path.unwrap_or_default().as_bytes());
+        if !valid_target(
+            request.method.unwrap_or_default(),
+            request.path.unwrap_or_default(),
+        ) {
+            return Err(HeadError::Malformed("invalid request target"));
+        }
         let http11 = request.version == Some(1);
         let mut headers = SmallVec::new();
         let mut said = FramingHeaders::new(http11);
@@ -222,6 +228,20 @@ impl RequestHead {
     }
 }
 
+/// A request target is origin-form (`/path?query`), absolute-form
+/// (`scheme://authority/path`), asterisk-form (`*`) or, for `CONNECT`,
+/// authority-form (RFC 9112 §3.2); anything else is 400 (RFC 9112 §3.2:
+/// "ought to respond with a 400"), as hyper answers it.
+fn valid_target(method: &str, target: &str) -> bool {
+    let scheme = target.split_once("://").is_some_and(|(scheme, _)| {
+        scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    });
+    target.starts_with('/') || target == "*" || scheme || method == "CONNECT"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,6 +343,31 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(head.body, BodyLength::Chunked);
+    }
+
+    #[test]
+    fn request_targets_have_one_of_the_four_forms() {
+        // Found by the differential test against hyper: a target without
+        // its leading slash was served (and routed as a relative path).
+        for target in [
+            "/",
+            "/v1/models?x=1",
+            "*",
+            "http://a:4000/v1/models",
+            "https://a",
+        ] {
+            let text = format!("GET {target} HTTP/1.1\r\nHost: a\r\n\r\n");
+            assert!(parse(&text).unwrap().is_some(), "{target}");
+        }
+        assert!(parse("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n").is_ok());
+        for target in ["v1/models", "'x?y=1", "a:443", "?x", "://a/", "1http://a/"] {
+            let text = format!("GET {target} HTTP/1.1\r\nHost: a\r\n\r\n");
+            assert_eq!(
+                parse(&text).unwrap_err(),
+                HeadError::Malformed("invalid request target"),
+                "{target}"
+            );
+        }
     }
 
     #[test]
