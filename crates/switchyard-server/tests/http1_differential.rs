@@ -234,53 +234,6 @@ const SNIPPETS: &[&[u8]] = &[
     b"HTTP/1.0",
 ];
 
-fn mutate(rng: &mut SmallRng, mut input: Vec<u8>) -> Vec<u8> {
-    for _ in 0..rng.random_range(1..=4) {
-        let at = rng.random_range(0..=input.len());
-        match rng.random_range(0..7) {
-            0 if !input.is_empty() => {
-                let at = at.min(input.len() - 1);
-                input[at] ^= 1 << rng.random_range(0..8);
-            }
-            1 if !input.is_empty() => {
-                input.remove(at.min(input.len() - 1));
-            }
-            2 => input.truncate(at),
-            3 => {
-                // Duplicate one header line.
-                let text = input.clone();
-                let starts: Vec<usize> = (0..text.len())
-                    .filter(|&i| i > 0 && text[i - 1] == b'\n')
-                    .collect();
-                let start = starts.get(rng.random_range(0..starts.len().max(1)));
-                if let Some(&start) = start
-                    && let Some(len) = text[start..].iter().position(|b| *b == b'\n')
-                {
-                    let line = text[start..=start + len].to_vec();
-                    input.splice(start..start, line);
-                }
-            }
-            4 => {
-                // A snippet at the start of a line.
-                let starts: Vec<usize> = (0..input.len())
-                    .filter(|&i| i > 0 && input[i - 1] == b'\n')
-                    .collect();
-                let at = starts
-                    .get(rng.random_range(0..starts.len().max(1)))
-                    .copied()
-                    .unwrap_or(at);
-                let snippet = SNIPPETS[rng.random_range(0..SNIPPETS.len())];
-                input.splice(at..at, snippet.iter().copied());
-            }
-            _ => {
-                let snippet = SNIPPETS[rng.random_range(0..SNIPPETS.len())];
-                input.splice(at..at, snippet.iter().copied());
-            }
-        }
-    }
-    input
-}
-
 #[test]
 fn request_parsing_agrees_with_hyper_or_differs_by_design() {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -303,7 +256,7 @@ fn request_parsing_agrees_with_hyper_or_differs_by_design() {
             Some(valid) => valid.to_vec(),
             None => {
                 let base = VALID[rng.random_range(0..VALID.len())].to_vec();
-                mutate(&mut rng, base)
+                switchyard_testkit::mutate(&mut rng, base, SNIPPETS)
             }
         };
         cases += 1;

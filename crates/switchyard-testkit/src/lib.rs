@@ -6,6 +6,8 @@
 
 pub mod harness;
 pub mod mock_upstream;
+mod mutate;
 
 pub use harness::{ProxyHarness, yaml_with};
 pub use mock_upstream::{MockUpstream, RecordedCall, Reply};
+pub use mutate::mutate;
