@@ -195,11 +195,10 @@ fn allowed(
             if matches!(
                 refused,
                 Some("invalid content-length" | "conflicting content-length headers")
-            )
-                && [Some(*status), first_status(input)]
-                    .into_iter()
-                    .flatten()
-                    .any(|s| s < 200 || s == 204 || s == 304) =>
+            ) && [Some(*status), first_status(input)]
+                .into_iter()
+                .flatten()
+                .any(|s| s < 200 || s == 204 || s == 304) =>
         {
             Some("cl-invalid-bodiless")
         }
