@@ -6,13 +6,11 @@
 //! its status and body. Differences by design are on the allow-list below
 //! and in `docs/http1-differences.md`; any other fails the test.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioIo;
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 use switchyard_providers::fuzzing::{self as client, ChunkedEnd, ResponseFraming};
 use switchyard_providers::fuzzing::{ResponseHeadOutcome, ResponseHeadSummary};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -261,26 +259,15 @@ fn response_parsing_agrees_with_hyper_or_differs_by_design() {
         .enable_all()
         .build()
         .unwrap();
-    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
-    let seed = env("SWITCHYARD_DIFF_SEED").unwrap_or(0x00c1_1e47);
-    let budget = Duration::from_secs(env("SWITCHYARD_DIFF_SECS").unwrap_or(2));
-    let mut rng = SmallRng::seed_from_u64(seed);
     let mut allowed_seen = std::collections::BTreeMap::<&str, usize>::new();
     let mut failures = Vec::new();
-    let (mut cases, mut both_read, mut both_not) = (0, 0, 0);
-    let started = Instant::now();
-    while started.elapsed() < budget && (cases < 20_000 || budget.as_secs() > 2) {
-        let input = match VALID.get(cases) {
-            Some(valid) => valid.to_vec(),
-            None => {
-                let base = VALID[rng.random_range(0..VALID.len())].to_vec();
-                switchyard_testkit::mutate(&mut rng, base, SNIPPETS)
-            }
-        };
-        cases += 1;
+    let (mut both_read, mut both_not) = (0, 0);
+    let mut inputs = switchyard_testkit::DiffCases::new(VALID, SNIPPETS, 0x00c1_1e47);
+    // Every valid input as it is, then mutated ones, for a bounded time.
+    for (input, valid) in inputs.by_ref() {
         let (seen, head, refused) = ours(&input);
         let theirs = runtime.block_on(hyper_client(&input));
-        if cases <= VALID.len() {
+        if valid {
             assert!(
                 matches!(seen, Seen::Read { .. }) && seen == theirs,
                 "a valid answer: {:?}: {seen:?} / hyper {theirs:?}",
@@ -302,6 +289,7 @@ fn response_parsing_agrees_with_hyper_or_differs_by_design() {
             )),
         }
     }
+    let cases = inputs.handed_out();
     eprintln!(
         "{cases} cases: {both_read} read by both, {both_not} by neither, allowed differences {allowed_seen:?}"
     );

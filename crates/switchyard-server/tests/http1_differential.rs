@@ -10,14 +10,12 @@
 //! difference fails the test.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 use switchyard_server::fuzzing::{self as server, BodyOutcome, RequestOutcome};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -240,29 +238,15 @@ fn request_parsing_agrees_with_hyper_or_differs_by_design() {
         .enable_all()
         .build()
         .unwrap();
-    // Longer or other runs: SWITCHYARD_DIFF_SEED=n SWITCHYARD_DIFF_SECS=s.
-    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
-    let seed = env("SWITCHYARD_DIFF_SEED").unwrap_or(0x5717_c4ad);
-    let budget = Duration::from_secs(env("SWITCHYARD_DIFF_SECS").unwrap_or(2));
-    let mut rng = SmallRng::seed_from_u64(seed);
     let mut allowed_seen = std::collections::BTreeMap::<&str, usize>::new();
     let mut failures = Vec::new();
-    let (mut cases, mut both_accepted, mut both_refused) = (0, 0, 0);
-    let started = Instant::now();
-
-    // Every valid request as it is, then mutated ones, for a bounded time.
-    while started.elapsed() < budget && (cases < 20_000 || budget.as_secs() > 2) {
-        let input = match VALID.get(cases) {
-            Some(valid) => valid.to_vec(),
-            None => {
-                let base = VALID[rng.random_range(0..VALID.len())].to_vec();
-                switchyard_testkit::mutate(&mut rng, base, SNIPPETS)
-            }
-        };
-        cases += 1;
+    let (mut both_accepted, mut both_refused) = (0, 0);
+    let mut inputs = switchyard_testkit::DiffCases::new(VALID, SNIPPETS, 0x5717_c4ad);
+    // Every valid input as it is, then mutated ones, for a bounded time.
+    for (input, valid) in inputs.by_ref() {
         let (seen, outcome) = ours(&input);
         let theirs = runtime.block_on(hyper_server(&input));
-        if cases <= VALID.len() {
+        if valid {
             assert!(
                 matches!(seen, Seen::Accepted { .. }) && seen == theirs,
                 "a valid request: {:?}: {seen:?} / hyper {theirs:?}",
@@ -284,6 +268,7 @@ fn request_parsing_agrees_with_hyper_or_differs_by_design() {
             )),
         }
     }
+    let cases = inputs.handed_out();
     eprintln!(
         "{cases} cases: {both_accepted} accepted by both, {both_refused} refused by both, allowed differences {allowed_seen:?}"
     );

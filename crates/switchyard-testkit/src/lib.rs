@@ -10,4 +10,4 @@ mod mutate;
 
 pub use harness::{ProxyHarness, yaml_with};
 pub use mock_upstream::{MockUpstream, RecordedCall, Reply};
-pub use mutate::mutate;
+pub use mutate::{DiffCases, mutate};

@@ -3,7 +3,71 @@
 //! snippet put at a line's start or anywhere), the same engine for every
 //! parser compared with a reference.
 
-use rand::Rng;
+use std::time::{Duration, Instant};
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+
+/// The inputs of one differential run: every valid input as it is, then
+/// mutations of them, for a bounded time (2 s and at most 20,000 cases by
+/// default). `SWITCHYARD_DIFF_SEED` and `SWITCHYARD_DIFF_SECS` choose another
+/// seed or a longer run.
+#[derive(Debug)]
+pub struct DiffCases {
+    valid: &'static [&'static [u8]],
+    snippets: &'static [&'static [u8]],
+    rng: SmallRng,
+    budget: Duration,
+    started: Instant,
+    cases: usize,
+}
+
+impl DiffCases {
+    /// Cases from `valid`, mutated with `snippets`, seeded with `seed` unless
+    /// the environment names another.
+    pub fn new(
+        valid: &'static [&'static [u8]],
+        snippets: &'static [&'static [u8]],
+        seed: u64,
+    ) -> Self {
+        let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+        Self {
+            valid,
+            snippets,
+            rng: SmallRng::seed_from_u64(env("SWITCHYARD_DIFF_SEED").unwrap_or(seed)),
+            budget: Duration::from_secs(env("SWITCHYARD_DIFF_SECS").unwrap_or(2)),
+            started: Instant::now(),
+            cases: 0,
+        }
+    }
+
+    /// How many cases were handed out.
+    pub fn handed_out(&self) -> usize {
+        self.cases
+    }
+}
+
+impl Iterator for DiffCases {
+    /// The input, and whether it is one of the valid inputs as it is.
+    type Item = (Vec<u8>, bool);
+
+    fn next(&mut self) -> Option<(Vec<u8>, bool)> {
+        let more = self.started.elapsed() < self.budget
+            && (self.cases < 20_000 || self.budget.as_secs() > 2);
+        if !more {
+            return None;
+        }
+        let case = match self.valid.get(self.cases) {
+            Some(valid) => (valid.to_vec(), true),
+            None => {
+                let base = self.valid[self.rng.random_range(0..self.valid.len())].to_vec();
+                (mutate(&mut self.rng, base, self.snippets), false)
+            }
+        };
+        self.cases += 1;
+        Some(case)
+    }
+}
 
 /// `input` with one to four random edits; `snippets` are the byte strings
 /// worth inserting for the format under test (framing headers, CR, LF...).
