@@ -318,7 +318,7 @@ async fn wait_while_idle(
     // Registered before the check, so a shutdown that begins after it still
     // wakes this connection.
     evicted.as_mut().enable();
-    if shared.stopping() {
+    if shared.stop.is_cancelled() {
         return Idle::Evicted;
     }
     let deadline = Instant::now() + idle_for;

@@ -25,7 +25,6 @@ pub(crate) mod write;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -57,15 +56,6 @@ pub(crate) struct Shared {
     /// Wakes idle keep-alive connections, the longest idle first: one at a
     /// time when the server is at its connection limit, all at shutdown.
     pub(crate) evict: Notify,
-    stopping: AtomicBool,
-}
-
-impl Shared {
-    /// Whether shutdown has begun (an evicted idle connection then closes
-    /// whatever it was woken for).
-    pub(crate) fn stopping(&self) -> bool {
-        self.stopping.load(Ordering::Relaxed)
-    }
 }
 
 /// Accepts until `shutdown` resolves, then drains the connections (see
@@ -82,7 +72,6 @@ pub(crate) async fn serve(
         options: options.bounded(),
         stop: CancellationToken::new(),
         evict: Notify::new(),
-        stopping: AtomicBool::new(false),
     });
     let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -130,7 +119,8 @@ pub(crate) async fn serve(
 /// lets calls in flight finish until the drain deadline, then closes the rest.
 async fn drain(listener: TcpListener, shared: &Shared, mut connections: JoinSet<()>) {
     drop(listener);
-    shared.stopping.store(true, Ordering::Relaxed);
+    // Cancelled before the wake-up: an idle connection registers for it,
+    // then checks `stop`, so none misses both.
     shared.stop.cancel();
     shared.evict.notify_waiters();
     let finished = tokio::time::timeout(shared.options.drain_timeout, async {
