@@ -50,7 +50,7 @@ pub struct ProviderRequest {
     /// Whether the client asked for a stream.
     pub stream: bool,
     /// Bound on this attempt: the whole response, or for a stream the time to
-    /// its first event.
+    /// its first token.
     pub timeout: Option<Duration>,
 }
 
@@ -62,7 +62,8 @@ pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, ProviderError>> + 
 pub enum ProviderResponse {
     /// A complete JSON body in OpenAI's format.
     Complete(Bytes),
-    /// A stream whose first event has already arrived (the commit point).
+    /// A stream whose first token has already arrived (the commit point), or
+    /// that ended without one; events before it come with it.
     Stream(ByteStream),
 }
 

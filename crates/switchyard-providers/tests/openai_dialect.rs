@@ -397,10 +397,15 @@ async fn stream_events_split_across_writes_are_reassembled_and_done_is_not_forwa
     .unwrap();
     let (items, err) = collect(into_stream(resp)).await;
     assert!(err.is_none(), "{err:?}");
-    // The comment travels with the first event, which is the commit point.
-    assert_eq!(
-        &items[0][..],
-        b": keep-alive\n\ndata: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n"
+    // The comment and the role chunk wait for the first token, the commit point,
+    // and travel with it (and with whatever else the same read brought).
+    assert!(
+        items[0].starts_with(
+            b": keep-alive\n\ndata: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n\
+          data: {\"choices\":[{\"delta\":{\"content\":\"Hello\"}}]}\n\n"
+        ),
+        "{:?}",
+        items[0]
     );
     let all = items.concat();
     assert_eq!(
@@ -592,4 +597,47 @@ async fn stream_request_answered_with_json_error_body() {
         (err.kind, err.message.as_str()),
         (ErrorKind::InternalServer, "boom")
     );
+}
+
+#[tokio::test]
+async fn a_role_chunk_then_silence_is_a_timeout_not_a_stream() {
+    // The role chunk arrives at once, then nothing: the stream has no token yet, so the
+    // attempt's timeout still applies and the caller may try elsewhere.
+    let base = sse_server(vec![
+        Step::Write(b"data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"),
+        Step::Sleep(Duration::from_secs(5)),
+    ])
+    .await;
+    let started = std::time::Instant::now();
+    let err = send(
+        "openai/gpt-4o",
+        &base,
+        chat("{}", true, Some(Duration::from_millis(300))),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
+    assert!(err.message.contains("first stream token"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn endless_events_without_output_commit_once_the_hold_is_full() {
+    // An upstream that sends empty deltas and never a token cannot make the hold grow
+    // without bound: past 64 KiB the stream is committed as it is.
+    let empty: &'static [u8] =
+        b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"}}]}\n\n";
+    let many: &'static [u8] = Box::leak(empty.repeat(2000).into_boxed_slice());
+    let base = sse_server(vec![Step::Write(many), Step::Sleep(Duration::from_secs(5))]).await;
+    let resp = send(
+        "openai/gpt-4o",
+        &base,
+        chat("{}", true, Some(Duration::from_secs(3))),
+    )
+    .await
+    .expect("committed once the hold passed its cap, before the timeout");
+    let mut stream = into_stream(resp);
+    let first = stream.next().await.unwrap().unwrap();
+    assert!(first.len() > 64 * 1024, "{}", first.len());
+    assert!(first.ends_with(b"\n\n"));
 }

@@ -1,8 +1,8 @@
 //! A deployment ready to call: its config resolved into a provider and the
 //! request defaults it adds.
 
+use crate::timeouts::DeploymentTimeouts;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::value::RawValue;
 use switchyard_providers::mock::MockProvider;
@@ -50,6 +50,7 @@ const CONFIG_ONLY_PARAMS: &[&str] = &[
     "cooldown_time",
     "stream_timeout",
     "timeout",
+    "request_timeout",
     "rpm",
     "tpm",
     "weight",
@@ -81,8 +82,8 @@ pub struct Deployment {
     /// `litellm_params.mock_response`: answer without calling the upstream.
     pub(crate) mock_response: Option<Box<RawValue>>,
     pub(crate) snapshot: CandidateSnapshot,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) stream_timeout: Option<Duration>,
+    /// `timeout`, `request_timeout`, `stream_timeout`: its part of each attempt's timeout.
+    pub(crate) timeouts: DeploymentTimeouts,
     /// `order`: lower tiers are tried first.
     pub order: Option<u32>,
     /// `litellm_params.num_retries`: overrides the router's count for this deployment.
@@ -185,8 +186,11 @@ impl Deployment {
                 cost_per_token,
                 ..CandidateSnapshot::default()
             },
-            timeout: p.timeout,
-            stream_timeout: p.stream_timeout,
+            timeouts: DeploymentTimeouts {
+                timeout: p.timeout,
+                request_timeout: p.request_timeout,
+                stream_timeout: p.stream_timeout,
+            },
             order: p.order,
             num_retries: p.extra.get("num_retries").and_then(non_negative_int),
             max_parallel_requests: p.max_parallel_requests,

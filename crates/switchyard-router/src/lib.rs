@@ -38,6 +38,7 @@ mod slots;
 pub mod state;
 pub mod strategy;
 mod text_via_chat;
+mod timeouts;
 pub mod tokens;
 mod usage;
 mod validate;

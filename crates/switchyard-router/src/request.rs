@@ -25,6 +25,7 @@ fn router_only(key: &str) -> bool {
             | "mock_testing_rate_limit_error"
             | "timeout"
             | "stream_timeout"
+            | "request_timeout"
             | "num_retries"
             | "fallbacks"
             | "context_window_fallbacks"
@@ -159,11 +160,6 @@ fn json_string(out: &mut Vec<u8>, s: &str) {
     } else {
         serde_json::to_writer(&mut *out, s).expect("writing to a Vec");
     }
-}
-
-/// The request's own `timeout` field, in seconds (0 leaves it unset, as in LiteLLM).
-pub(crate) fn request_timeout(body: &RequestBody) -> Result<Option<Duration>, RouterError> {
-    Ok(body_seconds(body, "timeout")?.filter(|d| !d.is_zero()))
 }
 
 /// A top-level field holding seconds, written as a number or a numeric string

@@ -20,17 +20,14 @@ use crate::deployment::Deployment;
 use crate::error::RouterError;
 use crate::fallback::{FallbackSettings, RequestFallbacks};
 use crate::pricing::PriceTable;
-use crate::request::request_timeout;
 use crate::response::RoutedResponse;
 use crate::retry::{self, CallPlan, RequestFacts, RetrySettings, Success};
 use crate::scheduler::{DEFAULT_MAX_QUEUE_DEPTH, Scheduler};
 use crate::slots::{SlotPermit, Slots, max_parallel_requests};
 use crate::state::{MemoryStore, StateStore};
 use crate::strategy::{LatencyArgs, RoutingStrategy};
+use crate::timeouts::{DEFAULT_REQUEST_TIMEOUT, RequestTimeouts, RouterTimeouts};
 use crate::wildcard::{self, Pattern};
-
-/// LiteLLM's default `request_timeout`: 6000 seconds.
-const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(6000);
 
 /// A problem that keeps a router from being built (a deployment that cannot be resolved).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -104,8 +101,12 @@ pub(crate) struct Inner {
     needs_tokens: bool,
     /// Latency samples kept per deployment, and for how long.
     pub(crate) latency_window: (usize, Duration),
-    timeout: Option<Duration>,
-    stream_timeout: Option<Duration>,
+    /// The router's part of every attempt's timeout.
+    pub(crate) timeouts: RouterTimeouts,
+    /// `switchyard_settings.request_deadline`: the whole request's bound, when set.
+    request_deadline: Option<Duration>,
+    /// How long a request without a deadline may wait for capacity:
+    /// `litellm_settings.request_timeout`, else LiteLLM's default.
     pub(crate) request_timeout: Duration,
 }
 
@@ -311,8 +312,12 @@ impl RouterBuilder {
                 wildcards,
                 needs_tokens,
                 latency_window,
-                timeout: cfg.router_settings.timeout,
-                stream_timeout: cfg.router_settings.stream_timeout,
+                timeouts: RouterTimeouts::new(
+                    cfg.router_settings.timeout,
+                    cfg.router_settings.stream_timeout,
+                    cfg.litellm_settings.request_timeout,
+                ),
+                request_deadline: cfg.switchyard_settings.request_deadline,
                 request_timeout: cfg
                     .litellm_settings
                     .request_timeout
@@ -483,7 +488,7 @@ impl Router {
         crate::validate::require_inputs(endpoint, &body)?;
         crate::validate::allow_mock_testing(&body, self.inner.allow_mock_testing)?;
         // Numbers of seconds from the client: out of range is a 400 naming the field.
-        let request_timeout = request_timeout(&body)?;
+        let asked_timeouts = RequestTimeouts::read(&body)?;
         crate::validate::require_seconds_in_range(&body)?;
         let unknown = |requested: String| RouterError::UnknownModel {
             route,
@@ -506,14 +511,15 @@ impl Router {
             .map(Vec::as_slice)
             .unwrap_or_default();
         crate::validate::require_prompt(endpoint, &body, deployments)?;
-        let overall = options.timeout.or(request_timeout).or(self.inner.timeout);
+        // Switchyard's own whole-request bound; LiteLLM's timeouts are all per attempt.
+        let overall = options.timeout.or(self.inner.request_deadline);
         let plan = CallPlan {
             endpoint,
             stream: endpoint.can_stream() && body.get_bool("stream").unwrap_or(false),
             // Clamped to a year (a library caller's `Duration` may be anything), so the sum
             // cannot overflow.
             deadline: overall.map(|d| Instant::now() + seconds::clamp(d)),
-            request_timeout,
+            timeouts: asked_timeouts,
             num_retries: body
                 .get_f64("num_retries")
                 .filter(|n| *n >= 0.0)
@@ -558,8 +564,9 @@ impl Router {
 /// Per-call options that do not come from the request body.
 #[derive(Debug, Clone, Default)]
 pub struct CallOptions {
-    /// A deadline for the whole call (every attempt, backoff and fallback),
-    /// e.g. from the `x-switchyard-timeout` header. Wins over the body's `timeout`.
+    /// A deadline for the whole call (every attempt, backoff and fallback, and a
+    /// committed stream), e.g. from the `x-switchyard-timeout` header. Wins over
+    /// `switchyard_settings.request_deadline`; the body's `timeout` is per attempt.
     pub timeout: Option<Duration>,
 }
 
@@ -614,21 +621,14 @@ impl Inner {
         self.rng.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Per-attempt timeout: request, then deployment, then router, then
-    /// `litellm_settings.request_timeout` (streams prefer their `stream_timeout`s).
+    /// This attempt's timeout, resolved as LiteLLM resolves it.
     pub(crate) fn attempt_timeout(&self, plan: &CallPlan<'_>, deployment: &Deployment) -> Duration {
-        let (from_deployment, from_router) = if plan.stream {
-            (
-                deployment.stream_timeout.or(deployment.timeout),
-                self.stream_timeout.or(self.timeout),
-            )
-        } else {
-            (deployment.timeout, self.timeout)
-        };
-        plan.request_timeout
-            .or(from_deployment)
-            .or(from_router)
-            .unwrap_or(self.request_timeout)
+        crate::timeouts::attempt_timeout(
+            plan.stream,
+            &plan.timeouts,
+            &deployment.timeouts,
+            &self.timeouts,
+        )
     }
 }
 

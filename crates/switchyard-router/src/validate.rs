@@ -78,7 +78,8 @@ pub(crate) fn allow_mock_testing(body: &RequestBody, allowed: bool) -> Result<()
 
 /// Fields the mock provider reads as seconds (`mock_delay`): out of range is
 /// refused here with a 400 naming the field, before any deployment is tried.
-/// (`timeout` is read, and checked, by [`request_timeout`](crate::request::request_timeout).)
+/// (`timeout`, `request_timeout` and `stream_timeout` are read, and checked, by
+/// [`RequestTimeouts::read`](crate::timeouts::RequestTimeouts::read).)
 pub(crate) fn require_seconds_in_range(body: &RequestBody) -> Result<(), RouterError> {
     crate::request::body_seconds(body, "mock_delay").map(|_| ())
 }

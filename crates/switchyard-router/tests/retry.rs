@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use switchyard_router::{Router, RouterError, Unavailable};
+use switchyard_router::{CallOptions, Endpoint, Router, RouterError, Unavailable};
 use switchyard_types::RequestBody;
 use tokio::time::Instant;
 
@@ -25,6 +25,14 @@ fn chat(model: &str) -> RequestBody {
         &json!({"model": model, "messages": [{"role": "user", "content": "hi"}]}),
     )
     .unwrap()
+}
+
+/// A whole-request deadline (what `x-switchyard-timeout` sets); a body's `timeout` is
+/// per attempt, as in LiteLLM.
+fn within(secs: u64) -> CallOptions {
+    CallOptions {
+        timeout: Some(Duration::from_secs(secs)),
+    }
 }
 
 fn chat_with(model: &str, extra: serde_json::Value) -> RequestBody {
@@ -307,7 +315,7 @@ async fn a_request_deadline_bounds_attempts_and_backoffs_together() {
     ));
     let start = Instant::now();
     let err = r
-        .chat_completion(chat_with("a", json!({"timeout": 2})))
+        .call_with(Endpoint::ChatCompletions, chat("a"), within(2))
         .await
         .unwrap_err();
     assert!(
@@ -398,7 +406,7 @@ async fn a_full_deployment_makes_the_next_call_wait_for_its_slot() {
     // A deadline shorter than the wait answers 429 instead.
     let (first, second) = tokio::join!(
         r.chat_completion(chat("a")),
-        r.chat_completion(chat_with("a", json!({"timeout": 2})))
+        r.call_with(Endpoint::ChatCompletions, chat("a"), within(2))
     );
     first.unwrap();
     match second.unwrap_err() {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::json;
-use switchyard_router::{Router, RouterError, Unavailable};
+use switchyard_router::{CallOptions, Endpoint, Router, RouterError, Unavailable};
 use switchyard_types::RequestBody;
 
 fn router(yaml: &str) -> Router {
@@ -370,7 +370,13 @@ router_settings:
         .await
         .unwrap();
     let err = r
-        .chat_completion(chat("a", json!({"priority": 1, "timeout": 2})))
+        .call_with(
+            Endpoint::ChatCompletions,
+            chat("a", json!({"priority": 1})),
+            CallOptions {
+                timeout: Some(Duration::from_secs(2)),
+            },
+        )
         .await
         .unwrap_err();
     assert!(

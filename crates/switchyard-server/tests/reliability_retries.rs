@@ -354,3 +354,91 @@ async fn model_group_retry_policy_overrides_the_router_policy_for_its_group() {
     assert_eq!(a.call_count(), 4, "router policy: 1 + 3 retries");
     assert_eq!(b.call_count(), 2, "group policy: 1 + 1 retry");
 }
+
+/// One group of three deployments on `mock`, no retries but the policy's. (Three, because
+/// a deployment that answered a status not worth retrying (a 404, a 403) is skipped by
+/// the rest of the request's retries, as LiteLLM's `_deployment_ids_to_skip_on_retry` does.)
+async fn policy_proxy(mock: &MockUpstream, settings: &str) -> switchyard_testkit::ProxyHarness {
+    start(&config(
+        &[
+            dep("gpt", "a1", mock, ""),
+            dep("gpt", "a2", mock, ""),
+            dep("gpt", "a3", mock, ""),
+        ],
+        &format!("router_settings:\n  num_retries: 0\n  retry_after: 0\n{settings}"),
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn a_503_is_not_an_internal_server_error_for_the_retry_policy() {
+    // `ServiceUnavailableError` is not an `InternalServerError` (litellm/exceptions.py):
+    // a policy that sets only InternalServerErrorRetries leaves 503s at num_retries.
+    let mock = MockUpstream::start().await;
+    mock.set_default(Reply::error(503, "overloaded"));
+    let proxy = policy_proxy(
+        &mock,
+        "  retry_policy:\n    InternalServerErrorRetries: 4\n",
+    )
+    .await;
+    assert_eq!(chat(&proxy, hello("gpt")).await.status, 503);
+    assert_eq!(mock.call_count(), 1, "num_retries: 0, not the policy's 4");
+
+    let mock = MockUpstream::start().await;
+    mock.set_default(Reply::error(503, "overloaded"));
+    let proxy = policy_proxy(
+        &mock,
+        "  retry_policy:\n    InternalServerErrorRetries: 4\n    ServiceUnavailableErrorRetries: 3\n",
+    )
+    .await;
+    assert_eq!(chat(&proxy, hello("gpt")).await.status, 503);
+    assert_eq!(mock.call_count(), 4, "ServiceUnavailableErrorRetries: 3");
+}
+
+#[tokio::test]
+async fn a_404_uses_not_found_retries_and_default_retries_covers_the_rest() {
+    let mock = MockUpstream::start().await;
+    mock.set_default(Reply::error(404, "The model `x` does not exist"));
+    let proxy = policy_proxy(
+        &mock,
+        "  retry_policy:\n    NotFoundErrorRetries: 2\n    DefaultRetries: 0\n",
+    )
+    .await;
+    assert_eq!(chat(&proxy, hello("gpt")).await.status, 404);
+    assert_eq!(
+        mock.call_count(),
+        3,
+        "NotFoundErrorRetries: 2 (a 404 is never retried by default)"
+    );
+
+    // A 403 is a PermissionDeniedError (APIError on the OpenAI dialect), which no field
+    // names: DefaultRetries applies.
+    let mock = MockUpstream::start().await;
+    mock.set_default(Reply::error(403, "forbidden"));
+    let proxy = policy_proxy(
+        &mock,
+        "  retry_policy:\n    AuthenticationErrorRetries: 5\n    DefaultRetries: 1\n",
+    )
+    .await;
+    assert_eq!(chat(&proxy, hello("gpt")).await.status, 403);
+    assert_eq!(
+        mock.call_count(),
+        2,
+        "DefaultRetries: 1, not the 401 class's 5"
+    );
+}
+
+#[tokio::test]
+async fn a_request_asking_for_no_retries_turns_the_policy_off() {
+    let mock = MockUpstream::start().await;
+    mock.set_default(Reply::error(500, "boom"));
+    let proxy = policy_proxy(
+        &mock,
+        "  retry_policy:\n    InternalServerErrorRetries: 3\n",
+    )
+    .await;
+    let mut body = hello("gpt");
+    body["num_retries"] = serde_json::json!(0);
+    assert_eq!(chat(&proxy, body).await.status, 500);
+    assert_eq!(mock.call_count(), 1);
+}

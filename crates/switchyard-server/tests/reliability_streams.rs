@@ -1,6 +1,6 @@
-//! Streams commit at their first event (issue 4): before it, a failure is retried
-//! or falls back like any call; after it, the stream ends with an error event and
-//! nothing is retried.
+//! Streams commit at their first token (issues 4 and 14): before it, a failure is
+//! retried or falls back like any call, and events without output (a role-only delta)
+//! are held back; after it, the stream ends with an error event and nothing is retried.
 //!
 //! LiteLLM 1.106 facts and issue rules these tests rely on:
 //! - `async_function_with_retries` / `async_function_with_fallbacks` (`litellm/router.py`)
@@ -10,13 +10,16 @@
 //!   `router_utils/fallback_event_handlers.py`); Switchyard does not: DESIGN.md's
 //!   invariant "No retry or fallback after the first streamed byte", issue 4's "after it,
 //!   the stream ends with an error event and is never retried".
-//! - Issue 4: the commit point is the first chunk, not the response headers, so a 200
-//!   whose body ends before any event is still retried (*fix* of `stream_timeout` /
-//!   commit semantics).
+//! - Issue 4: the commit point is not the response headers, so a 200 whose body ends
+//!   before any event is still retried (*fix* of `stream_timeout` / commit semantics).
+//!   Issue 14 moves it to the first event that carries output, so an upstream that sends
+//!   its role chunk and stalls is abandoned at `stream_timeout` (*fix*).
 //! - `_time_to_sleep_before_retry`: no backoff while another healthy deployment exists.
 
 #[path = "reliability_support.rs"]
 mod support;
+
+use std::time::Duration;
 
 use serde_json::Value;
 use support::*;
@@ -135,4 +138,117 @@ async fn a_stream_that_fails_everywhere_before_its_first_event_is_an_http_error(
     assert_openai_error(&answer);
     assert_eq!((a.call_count(), b.call_count()), (2, 2));
     assert_eq!(answer.route().len(), 4);
+}
+
+/// The payloads of a stream's chunks that name a role.
+fn role_chunks(text: &str) -> usize {
+    sse_payloads(text)
+        .iter()
+        .filter_map(|p| serde_json::from_str::<Value>(p).ok())
+        .filter(|chunk| chunk["choices"][0]["delta"]["role"].is_string())
+        .count()
+}
+
+#[tokio::test]
+async fn a_role_chunk_then_a_stall_is_abandoned_at_stream_timeout_and_retried_cleanly() {
+    let mock = MockUpstream::start().await;
+    mock.push(Reply::chat_stream(&["lost"]).stall_after(1));
+    mock.set_default(Reply::chat_stream(&["Hello", " world"]));
+    let proxy = start(&config(
+        &[dep("gpt", "a1", &mock, "stream_timeout: 0.5")],
+        "router_settings:\n  num_retries: 1\n  retry_after: 0\n",
+    ))
+    .await;
+
+    let answer = chat(&proxy, hello_stream("gpt")).await;
+
+    assert_whole_stream(&answer, "Hello world");
+    assert_eq!(
+        role_chunks(&answer.text),
+        1,
+        "the stalled attempt's role chunk was held back, not sent: {}",
+        answer.text
+    );
+    assert_eq!(mock.call_count(), 2);
+    assert!(
+        answer.elapsed >= Duration::from_millis(450),
+        "abandoned at stream_timeout: {:?}",
+        answer.elapsed
+    );
+    assert_eq!(answer.header("x-litellm-attempted-retries"), "1");
+    wait_until("the stalled call is cancelled", || mock.cancelled() == 1).await;
+    assert_router_in_flight_returns_to_zero(&proxy, &["gpt"]).await;
+}
+
+#[tokio::test]
+async fn a_role_chunk_then_a_stall_falls_back_when_retries_are_spent() {
+    let a = MockUpstream::start().await;
+    a.set_default(Reply::chat_stream(&["lost"]).stall_after(1));
+    let b = MockUpstream::start().await;
+    b.set_default(Reply::chat_stream(&["from", " b"]));
+    let proxy = start(&config(
+        &[
+            dep("gpt-a", "a1", &a, "stream_timeout: 0.4"),
+            dep("gpt-b", "b1", &b, ""),
+        ],
+        "router_settings:\n  num_retries: 0\n  fallbacks: [{gpt-a: [gpt-b]}]\n",
+    ))
+    .await;
+
+    let answer = chat(&proxy, hello_stream("gpt-a")).await;
+
+    assert_whole_stream(&answer, "from b");
+    assert_eq!(role_chunks(&answer.text), 1, "{}", answer.text);
+    assert_eq!((a.call_count(), b.call_count()), (1, 1));
+    let route = answer.route_strings();
+    assert!(route[0].ends_with(":408"), "{route:?}");
+}
+
+#[tokio::test]
+async fn events_without_output_wait_for_the_first_token_and_then_go_out_together() {
+    // The role chunk, then the content after 0.3 s: inside stream_timeout, so one
+    // attempt, and the client still gets every event in order.
+    let mock = MockUpstream::start().await;
+    mock.set_default(
+        Reply::chat_stream(&["late", " token"]).chunk_delay(Duration::from_millis(300)),
+    );
+    let proxy = start(&config(&[dep("gpt", "a1", &mock, "stream_timeout: 2")], "")).await;
+
+    let answer = chat(&proxy, hello_stream("gpt")).await;
+
+    assert_whole_stream(&answer, "late token");
+    assert_eq!(role_chunks(&answer.text), 1);
+    assert_eq!(mock.call_count(), 1);
+}
+
+#[tokio::test]
+async fn a_stream_that_ends_without_any_token_is_answered_as_it_is() {
+    // A role chunk and a finish chunk, no content: nothing to wait for once [DONE] comes.
+    let mock = MockUpstream::start().await;
+    mock.set_default(Reply::sse(vec![
+        r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}"#.to_owned(),
+        r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#.to_owned(),
+    ]));
+    let proxy = start(&config(&[dep("gpt", "a1", &mock, "")], "")).await;
+
+    let answer = chat(&proxy, hello_stream("gpt")).await;
+
+    assert_whole_stream(&answer, "");
+    assert_eq!(sse_payloads(&answer.text).len(), 3, "{}", answer.text);
+    assert_eq!(mock.call_count(), 1);
+}
+
+#[tokio::test]
+async fn a_drop_after_the_role_chunk_is_retried_not_cut() {
+    // Before issue 14 this was committed at the role chunk and cut with an error event.
+    let a = MockUpstream::start().await;
+    a.push(Reply::chat_stream(&["a", "b"]).drop_after(1));
+    let b = MockUpstream::start().await;
+    let proxy = start(&two_groups(&a, &b, "  num_retries: 1\n")).await;
+
+    let answer = chat(&proxy, hello_stream("gpt-a")).await;
+
+    assert_whole_stream(&answer, "Hello from mock");
+    assert_eq!(role_chunks(&answer.text), 1, "{}", answer.text);
+    assert_eq!((a.call_count(), b.call_count()), (2, 0));
 }

@@ -1,25 +1,26 @@
-//! Timeouts through the proxy (issue 4): per attempt, to the first streamed chunk,
-//! and one deadline for the whole request.
+//! Timeouts through the proxy (issues 4 and 14): per attempt as LiteLLM resolves them,
+//! to the first streamed token, and Switchyard's own deadline for the whole request.
 //!
-//! LiteLLM 1.106 facts these tests rely on (`litellm/router.py`, `litellm/utils.py`,
-//! `litellm/router_utils/cooldown_handlers.py`):
-//! - Per-attempt timeout: the request's `timeout`, else the deployment's `timeout`
-//!   (`stream_timeout` for streams), else the router's `timeout`, else
-//!   `litellm.request_timeout` (`Router.__init__`: `self.timeout = timeout or
-//!   litellm.request_timeout`). A timed-out attempt is a `litellm.Timeout`, status 408,
-//!   which `should_retry` accepts (retried, then fallen back like a 5xx).
-//! - `stream_timeout` in LiteLLM is the HTTP client's timeout for streaming calls; issue 4
-//!   marks a *fix*: it bounds the time to the first chunk (after which the stream is
-//!   committed), and an attempt that times out before its first chunk may still retry
-//!   or fall back. After the first chunk it is what LiteLLM makes of it, httpx's read
-//!   timeout (issue 13): each silence between events is bounded by it (by `timeout` when
-//!   no `stream_timeout` is set), a longer one ends the stream with an error event and
-//!   nothing is retried; a stream whose events keep coming is never cut by it.
-//! - The request's deadline (`x-switchyard-timeout`...) bounds a committed stream too.
+//! LiteLLM 1.106 facts these tests rely on (`litellm/router.py` `_get_timeout`,
+//! `_get_stream_timeout`, `_get_non_stream_timeout`; `Router.__init__`):
+//! - Every timeout is per attempt. A stream takes the request's `stream_timeout`, the
+//!   deployment's, the router's (then `litellm_settings.request_timeout` when the router
+//!   sets `timeout` too); without one, and for every other call, the request's `timeout`
+//!   (or `request_timeout`), the deployment's `timeout` (or `request_timeout`), then
+//!   `litellm_settings.request_timeout`, the router's `timeout`, LiteLLM's 6000 s. The
+//!   table is unit-tested in `switchyard-router/src/timeouts.rs`. A timed-out attempt is a
+//!   `litellm.Timeout`, status 408, which `should_retry` accepts.
+//! - `stream_timeout` in LiteLLM is the HTTP client's timeout for streaming calls; issues 4
+//!   and 14 mark a *fix*: it bounds the time to the first token (after which the stream is
+//!   committed), and an attempt that times out before it may still retry or fall back.
+//!   After it, it is httpx's read timeout (issue 13): each silence between events is
+//!   bounded by it (by `timeout` when no `stream_timeout` is set), a longer one ends the
+//!   stream with an error event and nothing is retried.
 //! - `_time_to_sleep_before_retry`: no backoff while another healthy deployment exists.
-//! - Beyond LiteLLM (issue 4): a per-request deadline (router `timeout`, or the
-//!   `x-switchyard-timeout` header / `timeout` body field) bounds all attempts, backoffs
-//!   and fallback hops together; each attempt's timeout is clipped to what is left. When it
+//! - Beyond LiteLLM: a whole-request deadline, only from the `x-switchyard-timeout` header
+//!   or `switchyard_settings.request_deadline` (names LiteLLM does not read, so a LiteLLM
+//!   config keeps its meaning), bounds all attempts, backoffs and fallback hops together,
+//!   and a committed stream; each attempt's timeout is clipped to what is left. When it
 //!   runs out during an attempt, that attempt is a Timeout (408).
 
 #[path = "reliability_support.rs"]
@@ -414,12 +415,38 @@ async fn the_x_switchyard_timeout_header_is_one_deadline_for_the_whole_request()
 }
 
 #[tokio::test]
-async fn the_timeout_body_field_is_one_deadline_for_the_whole_request() {
+async fn switchyard_settings_request_deadline_is_one_deadline_for_the_whole_request() {
+    let (a, b, proxy) = slow_failures("switchyard_settings:\n  request_deadline: 1\n").await;
+    let answer = chat(&proxy, hello("gpt-a")).await;
+    assert_cut_at_one_second(&answer, &a, &b);
+}
+
+/// The same six slow failures with a per-attempt bound of 0.3 s: every attempt runs and
+/// times out on its own, none is cut by a deadline over the whole request.
+fn assert_every_attempt_timed_out_alone(answer: &Answer, a: &MockUpstream, b: &MockUpstream) {
+    assert_eq!(answer.status, 408, "{}", answer.text);
+    assert_eq!(
+        (a.call_count(), b.call_count()),
+        (3, 3),
+        "a per-attempt timeout is no deadline: the fallback still runs"
+    );
+    let route = answer.route_strings();
+    assert_eq!(route.len(), 6, "{route:?}");
+    assert!(route.iter().all(|r| r.ends_with(":408")), "{route:?}");
+    assert!(
+        answer.elapsed >= Duration::from_millis(1700),
+        "six attempts of 0.3 s: {:?}",
+        answer.elapsed
+    );
+}
+
+#[tokio::test]
+async fn the_timeout_body_field_is_per_attempt_as_in_litellm() {
     let (a, b, proxy) = slow_failures("").await;
     let mut body = hello("gpt-a");
-    body["timeout"] = json!(1);
+    body["timeout"] = json!(0.3);
     let answer = chat(&proxy, body).await;
-    assert_cut_at_one_second(&answer, &a, &b);
+    assert_every_attempt_timed_out_alone(&answer, &a, &b);
     for call in a.calls() {
         assert!(
             call.json().get("timeout").is_none(),
@@ -429,10 +456,90 @@ async fn the_timeout_body_field_is_one_deadline_for_the_whole_request() {
 }
 
 #[tokio::test]
-async fn the_router_timeout_is_one_deadline_for_the_whole_request() {
-    let (a, b, proxy) = slow_failures("  timeout: 1\n").await;
+async fn the_router_timeout_is_per_attempt_as_in_litellm() {
+    let (a, b, proxy) = slow_failures("  timeout: 0.3\n").await;
     let answer = chat(&proxy, hello("gpt-a")).await;
-    assert_cut_at_one_second(&answer, &a, &b);
+    assert_every_attempt_timed_out_alone(&answer, &a, &b);
+}
+
+#[tokio::test]
+async fn a_deployment_gets_its_longer_timeout_under_a_shorter_router_timeout() {
+    // LiteLLM's own example: `timeout: 3` on the deployment, `timeout: 1` on the router.
+    let slow = MockUpstream::start().await;
+    slow.set_default(Reply::ok().delay(Duration::from_millis(1800)));
+    let proxy = start(&config(
+        &[dep("gpt", "a1", &slow, "timeout: 3")],
+        "router_settings:\n  num_retries: 0\n  timeout: 1\n",
+    ))
+    .await;
+
+    let answer = chat(&proxy, hello("gpt")).await;
+
+    assert_eq!(
+        answer.status, 200,
+        "the deployment's 3 s apply: {}",
+        answer.text
+    );
+    assert_eq!(slow.call_count(), 1);
+}
+
+#[tokio::test]
+async fn a_request_timeout_wins_over_the_deployments_for_each_attempt() {
+    let slow = MockUpstream::start().await;
+    // The first attempt fails after 1.2 s, the retry answers after 1.2 s: 2.4 s in all,
+    // each attempt well inside the request's 2 s and far past the deployment's 0.5 s.
+    slow.push(Reply::error(500, "boom").delay(Duration::from_millis(1200)));
+    slow.set_default(Reply::ok().delay(Duration::from_millis(1200)));
+    let proxy = start(&config(
+        &[dep("gpt", "a1", &slow, "timeout: 0.5")],
+        "router_settings:\n  num_retries: 1\n  retry_after: 0\n",
+    ))
+    .await;
+    let mut body = hello("gpt");
+    body["timeout"] = json!(2);
+
+    let answer = chat(&proxy, body).await;
+
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(
+        slow.call_count(),
+        2,
+        "the request's 2 s per attempt, not in all"
+    );
+    assert!(
+        answer.elapsed >= Duration::from_millis(2300),
+        "{:?}",
+        answer.elapsed
+    );
+}
+
+#[tokio::test]
+async fn a_fallback_after_a_stream_timeout_gets_its_own_time() {
+    // gpt-a sends its role chunk and stalls; its 1 s `stream_timeout` passes, and the
+    // router `timeout: 1` is per attempt, so the fallback still has its whole own bound.
+    let a = MockUpstream::start().await;
+    a.set_default(Reply::chat_stream(&["never"]).stall_after(1));
+    let b = MockUpstream::start().await;
+    b.set_default(
+        Reply::chat_stream(&["from", " b"]).first_chunk_delay(Duration::from_millis(600)),
+    );
+    let proxy = start(&config(
+        &[
+            dep("gpt-a", "a1", &a, "stream_timeout: 1"),
+            dep("gpt-b", "b1", &b, "stream_timeout: 3"),
+        ],
+        "router_settings:\n  num_retries: 0\n  timeout: 1\n  fallbacks: [{gpt-a: [gpt-b]}]\n",
+    ))
+    .await;
+
+    let answer = chat(&proxy, hello_stream("gpt-a")).await;
+
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(stream_content(&answer.text), "from b", "{}", answer.text);
+    assert!(!answer.text.contains("never"), "{}", answer.text);
+    assert_eq!((a.call_count(), b.call_count()), (1, 1));
+    assert_eq!(answer.header("x-litellm-attempted-fallbacks"), "1");
+    wait_until("the stalled call is cancelled", || a.cancelled() == 1).await;
 }
 
 #[tokio::test]
@@ -511,7 +618,7 @@ async fn a_deployment_timeout_wins_over_the_router_timeout_per_attempt() {
     assert_eq!(
         slow.call_count(),
         2,
-        "two 0.3 s attempts inside the 3 s deadline"
+        "two attempts of the deployments' 0.3 s, not the router's 3 s"
     );
     assert!(
         answer.elapsed < Duration::from_millis(1500),

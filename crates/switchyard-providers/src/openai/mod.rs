@@ -5,6 +5,7 @@
 //! Bodies pass through as bytes: the router has already set `model`, and
 //! fields the gateway does not know reach the upstream untouched.
 
+mod output;
 pub mod quirks;
 mod stream;
 
@@ -211,7 +212,7 @@ fn is_event_stream(resp: &Response) -> bool {
 
 fn timed_out(provider: &'static str, after: Duration, stream: bool) -> ProviderError {
     let what = if stream {
-        "no first stream event"
+        "no first stream token"
     } else {
         "no complete response"
     };
@@ -235,7 +236,7 @@ impl Provider for OpenAiCompatible {
         Box::pin(async move {
             let (timeout, stream) = (request.timeout, request.stream);
             // The bound covers everything before the commit point: connect,
-            // headers, and the body (non-stream) or first event (stream). The
+            // headers, and the body (non-stream) or first token (stream). The
             // returned stream itself is not bounded here.
             let Some(after) = timeout else {
                 return self.attempt(request).await;

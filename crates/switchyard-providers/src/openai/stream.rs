@@ -1,9 +1,12 @@
 //! An OpenAI-dialect SSE response → [`ByteStream`].
 //!
-//! Before the first `data:` event (the commit point) the response can still
-//! turn out to be a failure: an error object sent as the first event, or the
-//! connection closing early. Those come back as `Err` so the router may retry
-//! or fall back. After it, events are forwarded exactly as received, gathered
+//! Before the first event that carries output (the commit point, see
+//! [`super::output`]) the response can still turn out to be a failure: an error
+//! object, a connection closing early, or an upstream that sends its role chunk
+//! and stalls (the caller's timeout bounds this part). Those come back as `Err`
+//! so the router may retry or fall back; the events before the commit point are
+//! held back meanwhile and sent with it, so the client sees one clean stream.
+//! After it, events are forwarded exactly as received, gathered
 //! so that everything one wake-up finds ready leaves in one `Bytes`, and the
 //! stream ends at `data: [DONE]` (not forwarded). A connection that ends or
 //! fails before `[DONE]` yields one `StreamInterrupted` error.
@@ -18,22 +21,28 @@ use crate::capped::Accumulator;
 use crate::classify::{classify_stream_error, is_error_payload, transport_message};
 use crate::client::{Body, Response};
 use crate::sse::{DEFAULT_MAX_EVENT_BYTES, SseDecoder};
+
+use super::output::carries_output;
 use crate::{ByteStream, ErrorKind, ProviderError};
 
 /// Stop gathering past this many bytes and hand the batch over, so one fast
 /// upstream cannot make a single write grow without bound.
 const MAX_BATCH_BYTES: usize = 256 * 1024;
 
-/// Reads the response until its first data event and returns the stream.
-/// The caller bounds this with the attempt's timeout.
+/// Held-back events past this size commit the stream anyway, so an upstream that
+/// sends empty deltas without end cannot make the hold grow without bound.
+const MAX_HELD_BYTES: usize = 64 * 1024;
+
+/// Reads the response until its first event with output (or its end) and returns
+/// the stream. The caller bounds this with the attempt's timeout.
 pub(crate) async fn open(
     provider: &'static str,
     resp: Response,
 ) -> Result<ByteStream, ProviderError> {
     let mut body: Body = resp.into_body();
     let mut decoder = SseDecoder::new(DEFAULT_MAX_EVENT_BYTES);
-    // Comments and blank lines that came before the first data event: they
-    // are forwarded with it.
+    // Comments, blank lines and events without output that came before the
+    // commit point: they are forwarded with it.
     let mut batch = Accumulator::default();
     loop {
         let chunk = match body.next().await {
@@ -44,13 +53,13 @@ pub(crate) async fn open(
                     Some(tail) if tail.is_done() => Ok(finished(batch.take())),
                     _ => Err(interrupted(
                         provider,
-                        "upstream closed the stream before its first event",
+                        "upstream closed the stream before its first token",
                     )),
                 };
             }
         };
         decoder.push(&chunk);
-        // Looked at one by one until the first data event commits the stream.
+        // Looked at one by one until an event with output commits the stream.
         loop {
             let event = match decoder.next_event() {
                 Ok(Some(event)) => event,
@@ -64,10 +73,11 @@ pub(crate) async fn open(
                 Some(data) if is_error_payload(&data) => {
                     return Err(classify_stream_error(provider, &data));
                 }
-                Some(_) => true,
+                Some(data) => carries_output(&data),
                 None => false,
             };
             batch.push(event.into_raw());
+            let commits = commits || batch.len() > MAX_HELD_BYTES;
             if commits {
                 // The rest of what has arrived is forwarded as it is.
                 let rest = decoder

@@ -21,6 +21,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "model_list.litellm_params.api_version",
     "model_list.litellm_params.timeout",
     "model_list.litellm_params.stream_timeout",
+    "model_list.litellm_params.request_timeout",
     "model_list.litellm_params.rpm",
     "model_list.litellm_params.tpm",
     "model_list.litellm_params.weight",
@@ -64,6 +65,7 @@ pub const IMPLEMENTED: &[&str] = &[
     // litellm_settings
     "litellm_settings.set_verbose",
     "litellm_settings.request_timeout",
+    "switchyard_settings.request_deadline",
     "litellm_settings.num_retries",
     "litellm_settings.allowed_fails",
     "litellm_settings.cooldown_time",

@@ -59,6 +59,9 @@ pub fn load_str(yaml: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Load
             "general_settings" => {
                 settings::read_general(&mut r, value, &mut config.general_settings)
             }
+            "switchyard_settings" => {
+                settings::read_switchyard(&mut r, value, &mut config.switchyard_settings)
+            }
             "include" => r.warn(&path, "not implemented by Switchyard yet; ignored"),
             other => r.untyped(contains(TOP_LEVEL_KEYS, other), &path),
         }

@@ -19,6 +19,17 @@ pub struct Config {
     pub litellm_settings: LitellmSettings,
     /// `general_settings`.
     pub general_settings: GeneralSettings,
+    /// `switchyard_settings`: Switchyard's own settings, under a name LiteLLM does not read.
+    pub switchyard_settings: SwitchyardSettings,
+}
+
+/// `switchyard_settings`: what Switchyard adds to LiteLLM's settings. LiteLLM ignores the
+/// section, so a config that sets it still means the same to LiteLLM.
+#[derive(Debug, Clone, Default)]
+pub struct SwitchyardSettings {
+    /// `request_deadline`: seconds for the whole request (every attempt, backoff and
+    /// fallback, and a committed stream), unless `x-switchyard-timeout` sets one.
+    pub request_deadline: Option<Duration>,
 }
 
 /// One `model_list[]` entry.
@@ -47,6 +58,8 @@ pub struct LitellmParams {
     pub api_version: Option<String>,
     /// Per-attempt timeout.
     pub timeout: Option<Duration>,
+    /// `request_timeout`: read after `timeout`, as LiteLLM does.
+    pub request_timeout: Option<Duration>,
     /// Per-attempt timeout for streams.
     pub stream_timeout: Option<Duration>,
     /// Requests per minute limit (also accepted at the deployment's top level).
@@ -97,7 +110,7 @@ pub struct RouterSettings {
     pub routing_strategy_args: Map<String, Value>,
     /// `num_retries`.
     pub num_retries: Option<u32>,
-    /// `timeout`: seconds for the whole call.
+    /// `timeout`: seconds per attempt.
     pub timeout: Option<Duration>,
     /// `stream_timeout`.
     pub stream_timeout: Option<Duration>,

@@ -179,6 +179,10 @@ fn read_params(r: &mut Reader<'_>, raw: &[(String, Node)], path: &str) -> Litell
                 params.stream_timeout = r.seconds(value, &p);
                 true
             }
+            "request_timeout" => {
+                params.request_timeout = r.seconds(value, &p);
+                true
+            }
             "rpm" => {
                 params.rpm = r.u64(value, &p);
                 true

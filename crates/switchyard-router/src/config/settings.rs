@@ -12,7 +12,9 @@ use super::litellm_keys::{
     ALLOWED_FAILS_POLICY_KEYS, GENERAL_SETTINGS_KEYS, LITELLM_SETTINGS_KEYS, RETRY_POLICY_KEYS,
     ROUTER_SETTINGS_KEYS, ROUTING_STRATEGIES, contains,
 };
-use super::model::{GeneralSettings, LitellmSettings, ModelGroupAlias, RouterSettings};
+use super::model::{
+    GeneralSettings, LitellmSettings, ModelGroupAlias, RouterSettings, SwitchyardSettings,
+};
 use super::reader::{Reader, child, index, quoted};
 use super::yaml::Node;
 
@@ -198,6 +200,24 @@ pub(crate) fn read_general(r: &mut Reader<'_>, node: &Node, out: &mut GeneralSet
                 "dangerously_allow_mock_testing_request_params" => {
                     out.allow_mock_testing_params = r.bool(v, p).unwrap_or(false);
                 }
+                _ => return false,
+            }
+            true
+        },
+    );
+}
+
+/// `switchyard_settings`: Switchyard's own keys; every other key is unknown.
+pub(crate) fn read_switchyard(r: &mut Reader<'_>, node: &Node, out: &mut SwitchyardSettings) {
+    read_section(
+        r,
+        &mut Vec::new(),
+        node,
+        "switchyard_settings",
+        &[],
+        |r, _, key, v, p| {
+            match key {
+                "request_deadline" => out.request_deadline = r.seconds(v, p),
                 _ => return false,
             }
             true

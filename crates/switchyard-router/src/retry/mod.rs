@@ -49,10 +49,11 @@ pub(crate) struct CallPlan<'a> {
     pub(crate) endpoint: Endpoint,
     pub(crate) body: &'a RequestBody,
     pub(crate) stream: bool,
-    /// Bounds every attempt, wait and sleep together.
+    /// Switchyard's whole-request deadline (`x-switchyard-timeout`,
+    /// `switchyard_settings.request_deadline`): bounds every attempt, wait and sleep together.
     pub(crate) deadline: Option<Instant>,
-    /// The request's own `timeout`: also the per-attempt timeout.
-    pub(crate) request_timeout: Option<Duration>,
+    /// The request's own `timeout`, `request_timeout` and `stream_timeout` (per attempt).
+    pub(crate) timeouts: crate::timeouts::RequestTimeouts,
     pub(crate) num_retries: Option<u32>,
     pub(crate) fallbacks: RequestFallbacks,
     pub(crate) facts: RequestFacts,
@@ -277,11 +278,7 @@ async fn run_group(
     if plan.mock_testing.rate_limit && depth == 0 && trail.attempts.is_empty() {
         // The first attempt "fails" before any deployment is picked, as in LiteLLM.
         let error = mock_testing_failure(ErrorKind::RateLimit, group, trail);
-        if inner
-            .retry
-            .allowed(group, ErrorKind::RateLimit, plan.num_retries)
-            == 0
-        {
+        if retries_allowed(inner, group, &error, plan, None, deployments.len()) == 0 {
             return Err((GroupFailure::Upstream(error), 0));
         }
         retries_in_tier = 1;
@@ -391,12 +388,14 @@ async fn run_group(
         if deadline_passed(plan.deadline) {
             return Err((GroupFailure::Upstream(error), tier_hops));
         }
-        let allowed = if should_retry(inner, group, &error, deployments.len()) {
-            let requested = plan.num_retries.or(deployment.num_retries);
-            inner.retry.allowed(group, error.kind, requested)
-        } else {
-            0
-        };
+        let allowed = retries_allowed(
+            inner,
+            group,
+            &error,
+            plan,
+            deployment.num_retries,
+            deployments.len(),
+        );
         if retries_in_tier < allowed {
             let sleep = if inner
                 .has_other_healthy(deployments, &deployment, &spent_tiers)
@@ -447,14 +446,37 @@ async fn run_group(
     }
 }
 
-/// Whether this failure may be retried in its group at all (the count comes from the policy).
-fn should_retry(inner: &Inner, group: &str, error: &ProviderError, group_size: usize) -> bool {
+/// How many retries a failure earns in its group, as LiteLLM's
+/// `async_function_with_retries` decides: a retry policy's count when one applies (and
+/// then whatever the class), else `num_retries` (the request's, the deployment's, the
+/// router's) for a failure worth retrying, else none.
+fn retries_allowed(
+    inner: &Inner,
+    group: &str,
+    error: &ProviderError,
+    plan: &CallPlan<'_>,
+    deployment_retries: Option<u32>,
+    group_size: usize,
+) -> u32 {
+    if let Some(count) = inner.retry.policy_count(group, error, plan.num_retries) {
+        return count;
+    }
+    if !worth_retrying(inner, group, error, group_size) {
+        return 0;
+    }
+    plan.num_retries
+        .or(deployment_retries)
+        .unwrap_or(inner.retry.num_retries)
+}
+
+/// Whether a failure no retry policy counts may be retried in its group at all.
+fn worth_retrying(inner: &Inner, group: &str, error: &ProviderError, group_size: usize) -> bool {
     match error.kind {
         ErrorKind::ContextWindowExceeded if inner.fallbacks.has_context_window(group) => false,
         ErrorKind::ContentPolicyViolation if inner.fallbacks.has_content_policy(group) => false,
         // Another deployment may hold a valid key; the same one will not.
         ErrorKind::Authentication | ErrorKind::PermissionDenied => group_size > 1,
-        kind => kind.is_retryable() || inner.retry.has_policy_for(group, kind),
+        kind => kind.is_retryable(),
     }
 }
 

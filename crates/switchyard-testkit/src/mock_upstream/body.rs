@@ -25,6 +25,8 @@ pub(crate) struct ReplyBody {
     then_cut: bool,
     /// A cut first yields once so hyper flushes the events already written.
     yielded_before_cut: bool,
+    /// Chunks still to send before going silent for good (`stall_after`).
+    stall_in: Option<usize>,
     /// Whether `size_hint` is exact (so hyper sends `content-length`), false for SSE.
     sized: bool,
     guard: CallGuard,
@@ -47,9 +49,21 @@ impl ReplyBody {
             sent_any: false,
             then_cut,
             yielded_before_cut: false,
+            stall_in: None,
             sized: sized && !then_cut,
             guard,
         }
+    }
+}
+
+impl ReplyBody {
+    /// After `n` chunks, never yields again (the connection stays open).
+    pub(crate) fn stall_after(mut self, n: Option<usize>) -> Self {
+        self.stall_in = n;
+        if n.is_some() {
+            self.sized = false;
+        }
+        self
     }
 }
 
@@ -62,6 +76,10 @@ impl Body for ReplyBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = &mut *self;
+        if this.stall_in == Some(0) || (this.stall_in.is_some() && this.chunks.is_empty()) {
+            // Silent until the client gives up; dropping the body counts the cancellation.
+            return Poll::Pending;
+        }
         if !this.chunks.is_empty() {
             let delay = if this.sent_any {
                 this.chunk_delay
@@ -79,7 +97,10 @@ impl Body for ReplyBody {
             }
             let chunk = this.chunks.pop_front().expect("checked non-empty");
             this.sent_any = true;
-            if this.chunks.is_empty() && !this.then_cut {
+            if let Some(left) = &mut this.stall_in {
+                *left -= 1;
+            }
+            if this.chunks.is_empty() && !this.then_cut && this.stall_in.is_none() {
                 // hyper may not poll again once `is_end_stream` says so.
                 this.guard.done();
             }
@@ -102,7 +123,7 @@ impl Body for ReplyBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.chunks.is_empty() && !self.then_cut
+        self.chunks.is_empty() && !self.then_cut && self.stall_in.is_none()
     }
 
     fn size_hint(&self) -> SizeHint {

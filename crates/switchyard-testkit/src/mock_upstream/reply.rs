@@ -11,7 +11,8 @@ use super::random::RandomReply;
 /// [`Reply::error`], [`Reply::sse`] or [`Reply::chat_stream`], then adjust it
 /// with [`header`](Reply::header), [`delay`](Reply::delay),
 /// [`chunk_delay`](Reply::chunk_delay), [`first_chunk_delay`](Reply::first_chunk_delay),
-/// [`drop_after`](Reply::drop_after) or [`hang`](Reply::hang). For chaos tests,
+/// [`drop_after`](Reply::drop_after), [`stall_after`](Reply::stall_after) or
+/// [`hang`](Reply::hang). For chaos tests,
 /// [`Reply::random`] picks one of several replies per call, reproducibly.
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -21,6 +22,7 @@ pub struct Reply {
     pub(crate) chunk_delay: Duration,
     pub(crate) first_chunk_delay: Duration,
     pub(crate) drop_after: Option<usize>,
+    pub(crate) stall_after: Option<usize>,
     pub(crate) hang: bool,
     /// Set by [`Reply::random`]: the actual reply is chosen per call.
     pub(crate) random: Option<Arc<RandomReply>>,
@@ -48,6 +50,7 @@ impl Reply {
             chunk_delay: Duration::ZERO,
             first_chunk_delay: Duration::ZERO,
             drop_after: None,
+            stall_after: None,
             hang: false,
             random: None,
         }
@@ -101,6 +104,9 @@ impl Reply {
         }
         if self.drop_after.is_some() {
             chosen.drop_after = self.drop_after;
+        }
+        if self.stall_after.is_some() {
+            chosen.stall_after = self.stall_after;
         }
         chosen.hang |= self.hang;
         chosen
@@ -181,6 +187,14 @@ impl Reply {
     /// non-streamed reply, closes the connection without sending any response.
     pub fn drop_after(mut self, n: usize) -> Self {
         self.drop_after = Some(n);
+        self
+    }
+
+    /// Sends the first `n` SSE events (or body chunks), then goes silent with the
+    /// connection open: an upstream that sent its role chunk and stalled. The call
+    /// stays in flight until the client gives up, and is then counted as cancelled.
+    pub fn stall_after(mut self, n: usize) -> Self {
+        self.stall_after = Some(n);
         self
     }
 

@@ -179,7 +179,8 @@ async fn handle(shared: Arc<Shared>, endpoint: Endpoint, request: Request) -> Re
         cut,
         !rendered.is_sse,
         guard,
-    );
+    )
+    .stall_after(reply.stall_after);
     let mut response = Response::new(Body::new(body));
     *response.status_mut() =
         StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
