@@ -9,6 +9,7 @@
 //! an `Arc<dyn Provider>`; [`client::build_http_client`] builds the one shared
 //! upstream client; [`mock::MockProvider`] answers `mock_response` requests.
 
+pub mod base_url;
 mod capped;
 pub mod classify;
 pub mod client;

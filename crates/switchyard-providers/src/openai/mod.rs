@@ -84,27 +84,29 @@ impl OpenAiCompatible {
         api_key: Option<&str>,
         client: HttpClient,
     ) -> Result<Self, String> {
-        let base = api_base.trim().trim_end_matches('/');
-        // `url` validates and normalises what users write (IDNA hosts,
-        // percent-encoding, default ports) once; requests use the `Uri`.
+        // Read as httpx reads it (RFC 3986 host names, IDNA, percent-encoding, default
+        // ports dropped), once; requests use the `Uri`s built from it.
         let parsed =
-            url::Url::parse(base).map_err(|e| format!("invalid api_base {base:?}: {e}"))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(format!(
-                "invalid api_base {base:?}: the scheme must be http or https"
-            ));
-        }
+            crate::base_url::parse(api_base).map_err(|e| format!("invalid api_base: {e}"))?;
+        let base = parsed.as_str();
         let url_for = |endpoint: Endpoint| -> Result<Uri, String> {
             let text = match quirks.path {
                 PathStyle::Append => format!("{base}{}", endpoint.path()),
                 PathStyle::AzureDeployment => format!(
-                    "{base}/openai/deployments/{deployment}{}?api-version={api_version}",
-                    endpoint.path()
+                    "{base}/openai/deployments/{}{}?api-version={}",
+                    crate::base_url::quote_path(deployment),
+                    endpoint.path(),
+                    crate::base_url::quote_query(api_version),
                 ),
             };
-            let url = url::Url::parse(&text)
-                .map_err(|e| format!("invalid upstream URL {text:?}: {e}"))?;
-            Uri::try_from(url.as_str()).map_err(|e| format!("invalid upstream URL {text:?}: {e}"))
+            // Only the endpoint's own parts can fail here (an Azure deployment name or
+            // `api_version` with characters a URL cannot hold); the base is not quoted.
+            Uri::try_from(text).map_err(|_| {
+                format!(
+                    "the upstream URL for {} is not valid (check the deployment name and api_version)",
+                    endpoint.path()
+                )
+            })
         };
         let urls = [
             url_for(ENDPOINTS[0])?,
