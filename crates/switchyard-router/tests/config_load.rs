@@ -229,6 +229,7 @@ model_list:
   - model_name: a
     litellm_params:
       model: azure/gpt-4o
+      api_base: https://eu.example.com
       api_key: os.environ/AZURE_API_KEY
       rpm: os.environ/RPM
       extra_headers: {x-key: os.environ/AZURE_API_KEY}
