@@ -138,3 +138,19 @@ fn other_provider_problems_are_errors_with_their_path() {
         ]
     );
 }
+
+#[test]
+fn a_duplicate_of_a_skipped_deployment_is_not_reported_against_it() {
+    // The first has an unusable api_base; the second shares its explicit id and is kept.
+    let loaded = load(
+        "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_base: \"${BASE}\"}\n    model_info: {id: one}\n  - model_name: a\n    litellm_params: {model: openai/x, api_base: \"http://127.0.0.1:1\"}\n    model_info: {id: one}\n",
+    );
+    let w = warnings(&loaded);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with("model_list[0].litellm_params.api_base: "),
+        "{w:?}"
+    );
+    assert_eq!(loaded.config.model_list.len(), 1);
+    assert_eq!(loaded.config.model_list[0].id, "one");
+}

@@ -64,8 +64,9 @@ pub fn load_str(yaml: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Load
         }
     }
 
-    validate::duplicate_ids(&mut r, &mut deployments);
+    // Unusable deployments first, so a duplicate id is reported against one that is kept.
     validate::providers(&mut r, &mut deployments);
+    validate::duplicate_ids(&mut r, &mut deployments);
     validate::group_refs(&mut r, &refs, &deployments, &config.router_settings);
     validate::partial_weights(&mut r, &deployments);
 

@@ -18,7 +18,7 @@ use super::settings::GroupRef;
 /// deployment each.)
 pub(crate) fn duplicate_ids(r: &mut Reader<'_>, deployments: &mut [ReadDeployment]) {
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    for d in deployments.iter_mut() {
+    for d in deployments.iter_mut().filter(|d| !d.skipped) {
         match seen.get(&d.deployment.id) {
             Some(first) => {
                 r.warn(
