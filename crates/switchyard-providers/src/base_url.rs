@@ -438,4 +438,21 @@ mod tests {
         assert_eq!(uri.port_u16(), Some(8080));
         assert_eq!(uri.path(), "/v1/embeddings");
     }
+
+    proptest::proptest! {
+        /// Any text: no panic; what is accepted is in normal form (parsing it again gives
+        /// it back) and makes a `Uri` with an endpoint appended, with the same host.
+        #[test]
+        fn any_text_is_read_without_panic(
+            input in "(https?://|HTTP://|[a-z]{0,3}:?/{0,2})[a-zA-Z0-9.:@\\[\\]%/?#_~ {}é\t-]{0,40}"
+        ) {
+            if let Ok(url) = parse(&input) {
+                let again = parse(url.as_str()).unwrap();
+                proptest::prop_assert_eq!(again.as_str(), url.as_str());
+                let uri: http::Uri = format!("{url}/chat/completions").parse().unwrap();
+                let host = uri.host().unwrap().to_owned();
+                proptest::prop_assert_eq!(host.as_str(), url.host());
+            }
+        }
+    }
 }
