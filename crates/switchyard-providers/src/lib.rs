@@ -9,6 +9,7 @@
 //! an `Arc<dyn Provider>`; [`client::build_http_client`] builds the one shared
 //! upstream client; [`mock::MockProvider`] answers `mock_response` requests.
 
+pub mod base_url;
 mod capped;
 pub mod classify;
 pub mod client;
@@ -26,4 +27,6 @@ pub use classify::classify;
 pub use error::{ErrorKind, ProviderError};
 pub use headers::UpstreamHeaders;
 pub use provider::{Answered, ByteStream, Endpoint, Provider, ProviderRequest, ProviderResponse};
-pub use spec::{BuiltProvider, ProviderSpec, build_provider, is_supported_provider};
+pub use spec::{
+    BuiltProvider, ProviderSpec, SpecError, build_provider, check_provider, is_supported_provider,
+};

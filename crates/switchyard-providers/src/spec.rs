@@ -33,30 +33,61 @@ pub struct BuiltProvider {
     pub upstream_model: String,
 }
 
-/// Builds the provider for `spec`, sharing `client`'s connection pool.
-///
-/// The prefix before the first `/` picks the host (`openai/`, `azure/`,
-/// `hosted_vllm/`, `groq/`, ...); a model without `/` is OpenAI's. The rest is
-/// the upstream model name, kept whole (`openai/meta-llama/Llama-3` sends
-/// `meta-llama/Llama-3`). Errors are messages for a human fixing the config.
-pub fn build_provider(spec: &ProviderSpec, client: &HttpClient) -> Result<BuiltProvider, String> {
+/// Why a [`ProviderSpec`] cannot make a provider (see [`check_provider`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecError {
+    /// Switchyard has no adapter for the model's provider prefix (`bedrock/`, ...).
+    UnsupportedProvider,
+    /// `api_base` is not a usable URL: what is wrong with it (never the user info, the
+    /// path or the query).
+    UnusableApiBase(String),
+    /// Anything else: a message naming the model, for a human fixing the config.
+    Invalid(String),
+}
+
+/// Checks `spec` as [`build_provider`] would build it, without a client: what the config
+/// loader reads before any HTTP client exists.
+pub fn check_provider(spec: &ProviderSpec) -> Result<(), SpecError> {
+    let plan = plan(spec)?;
+    let model = spec.model.trim();
+    crate::openai::Endpoints::new(
+        plan.quirks,
+        plan.api_base,
+        plan.upstream_model,
+        plan.api_version,
+        plan.api_key,
+    )
+    .map(|_| ())
+    .map_err(|e| match e {
+        crate::openai::EndpointsError::ApiBase(e) => SpecError::UnusableApiBase(e),
+        crate::openai::EndpointsError::Other(e) => {
+            SpecError::Invalid(format!("model {model:?}: {e}"))
+        }
+    })
+}
+
+/// What a spec resolves to before anything is built.
+struct Plan<'s> {
+    quirks: &'static quirks::Quirks,
+    upstream_model: &'s str,
+    api_base: &'s str,
+    api_version: &'s str,
+    api_key: Option<&'s str>,
+}
+
+fn plan(spec: &ProviderSpec) -> Result<Plan<'_>, SpecError> {
     let model = spec.model.trim();
     let (quirks, upstream_model) = match model.split_once('/') {
         None => (quirks::openai(), model),
-        Some((prefix, rest)) => {
-            let quirks = quirks::lookup(prefix).ok_or_else(|| {
-                format!(
-                    "unknown provider prefix {prefix:?} in model {model:?} (supported: {})",
-                    quirks::supported_prefixes()
-                )
-            })?;
-            (quirks, rest)
-        }
+        Some((prefix, rest)) => match quirks::lookup(prefix) {
+            Some(quirks) => (quirks, rest),
+            None => return Err(SpecError::UnsupportedProvider),
+        },
     };
     if upstream_model.is_empty() {
-        return Err(format!(
+        return Err(SpecError::Invalid(format!(
             "model {model:?} has no model name after the provider prefix"
-        ));
+        )));
     }
     let api_base = match spec
         .api_base
@@ -66,10 +97,10 @@ pub fn build_provider(spec: &ProviderSpec, client: &HttpClient) -> Result<BuiltP
     {
         Some(base) => base,
         None => quirks.default_api_base.ok_or_else(|| {
-            format!(
+            SpecError::Invalid(format!(
                 "model {model:?}: {}/ needs an api_base in litellm_params",
                 quirks.prefix
-            )
+            ))
         })?,
     };
     let api_version = match quirks.path {
@@ -81,19 +112,46 @@ pub fn build_provider(spec: &ProviderSpec, client: &HttpClient) -> Result<BuiltP
             .unwrap_or(AZURE_DEFAULT_API_VERSION),
         PathStyle::Append => "",
     };
-    let api_key = spec.api_key.as_ref().map(|k| k.expose_secret());
-    let provider = OpenAiCompatible::new(
+    Ok(Plan {
         quirks,
-        api_base,
         upstream_model,
+        api_base,
         api_version,
-        api_key,
+        api_key: spec.api_key.as_ref().map(|k| k.expose_secret()),
+    })
+}
+
+/// Builds the provider for `spec`, sharing `client`'s connection pool.
+///
+/// The prefix before the first `/` picks the host (`openai/`, `azure/`,
+/// `hosted_vllm/`, `groq/`, ...); a model without `/` is OpenAI's. The rest is
+/// the upstream model name, kept whole (`openai/meta-llama/Llama-3` sends
+/// `meta-llama/Llama-3`). Errors are messages for a human fixing the config.
+pub fn build_provider(spec: &ProviderSpec, client: &HttpClient) -> Result<BuiltProvider, String> {
+    let model = spec.model.trim();
+    let plan = plan(spec).map_err(|e| match e {
+        SpecError::UnsupportedProvider => {
+            let prefix = model.split_once('/').map_or(model, |(p, _)| p);
+            format!(
+                "unknown provider prefix {prefix:?} in model {model:?} (supported: {})",
+                quirks::supported_prefixes()
+            )
+        }
+        SpecError::UnusableApiBase(e) => format!("model {model:?}: invalid api_base: {e}"),
+        SpecError::Invalid(e) => e,
+    })?;
+    let provider = OpenAiCompatible::new(
+        plan.quirks,
+        plan.api_base,
+        plan.upstream_model,
+        plan.api_version,
+        plan.api_key,
         client.clone(),
     )
     .map_err(|e| format!("model {model:?}: {e}"))?;
     Ok(BuiltProvider {
         provider: Arc::new(provider),
-        upstream_model: upstream_model.to_owned(),
+        upstream_model: plan.upstream_model.to_owned(),
     })
 }
 

@@ -62,6 +62,8 @@ enum Mode {
     Refuse,
     /// Keep the connection open and never answer.
     Silent,
+    /// Answer 200 with [`ANSWER`] itself (an upstream whose name only the proxy knows).
+    Answer,
 }
 
 /// A forward proxy that records the head (request line and headers) of the
@@ -115,6 +117,13 @@ async fn serve(mut client: TcpStream, mode: Mode, heads: Arc<Mutex<Vec<String>>>
                 .await;
         }
         Mode::Silent => tokio::time::sleep(Duration::from_secs(60)).await,
+        Mode::Answer => {
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{ANSWER}",
+                ANSWER.len()
+            );
+            let _ = client.write_all(answer.as_bytes()).await;
+        }
         Mode::Forward => {
             // "POST http://127.0.0.1:PORT/path HTTP/1.1": connect to PORT and
             // pass everything through unchanged (the upstream, hyper, accepts
@@ -353,4 +362,40 @@ async fn socks_proxy_is_reported_and_calls_go_direct() {
 
     assert!(proxy.heads().is_empty());
     assert_eq!(upstream_log.lock().unwrap().len(), 1);
+}
+
+/// RFC 3986 host names, as httpx reads them: a docker-compose service name whose last
+/// label looks numeric (`nomic-embed-v1.5`) is a name, not a bad IPv4 address. Only the
+/// proxy knows the name here, so nothing is resolved: the request line carries the
+/// absolute URL and the `Host` header the name and port.
+#[tokio::test]
+async fn a_host_name_with_a_numeric_last_label_reaches_the_upstream() {
+    let proxy = TestProxy::start(Mode::Answer).await;
+    let client = client(rules(&[("HTTP_PROXY", format!("http://{}", proxy.addr))]));
+
+    let resp = chat(&client, "http://Nomic-Embed-v1.5:8080/v1/")
+        .await
+        .unwrap();
+    assert_upstream_answer(resp);
+
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    assert_eq!(
+        heads[0].lines().next().unwrap(),
+        "POST http://nomic-embed-v1.5:8080/v1/chat/completions HTTP/1.1"
+    );
+    let headers = header_lines(&heads[0]);
+    assert_eq!(headers[0], "host: nomic-embed-v1.5:8080", "{headers:?}");
+}
+
+/// Over TLS such a name cannot be verified (rustls, like the certificate rules, takes no
+/// all-numeric last label as a DNS name): a connection error at call time, not a config error.
+#[tokio::test]
+async fn tls_to_a_host_name_with_a_numeric_last_label_is_a_connection_error() {
+    let proxy = TestProxy::start(Mode::Refuse).await;
+    let client = client(rules(&[("HTTPS_PROXY", format!("http://{}", proxy.addr))]));
+
+    let err = chat(&client, "https://vllm-0.9/v1").await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ApiConnection, "{err:?}");
+    assert!(err.to_string().contains("invalid dns name"), "{err}");
 }

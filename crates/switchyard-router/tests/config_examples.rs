@@ -15,10 +15,16 @@ fn examples() -> Vec<PathBuf> {
     files
 }
 
-/// A stand-in for every variable the examples read: ports are numbers, the rest text.
+/// A stand-in for every variable the examples read: ports are numbers, base URLs URLs,
+/// the rest text.
 fn dummy_env(name: &str) -> Option<String> {
     Some(if name.ends_with("_PORT") {
         "6379".to_owned()
+    } else if name.ends_with("_API_BASE") {
+        format!(
+            "https://{}.example.com",
+            name.to_lowercase().replace('_', "-")
+        )
     } else {
         format!("dummy-{}", name.to_lowercase())
     })
@@ -36,6 +42,7 @@ fn every_example_loads() {
         let name = file.file_name().unwrap().to_str().unwrap();
         if matches!(name, "quickstart.yaml" | "azure-openai.yaml") {
             assert!(loaded.warnings.is_empty(), "{name}: {:#?}", loaded.warnings);
+            assert!(loaded.skipped.is_empty(), "{name}: {:?}", loaded.skipped);
         }
     }
 }
@@ -86,6 +93,9 @@ fn full_example_warns_about_what_switchyard_skips() {
     );
     let r = &loaded.config.router_settings;
     assert_eq!(r.redis_port, Some(6379));
+    // Anthropic's and Gemini's deployments: no adapter yet.
+    let skipped: Vec<&str> = loaded.skipped.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(skipped, ["model_list[2]", "model_list[3]"]);
     assert_eq!(
         loaded.config.model_list[1].litellm_params.tpm,
         Some(200_000)

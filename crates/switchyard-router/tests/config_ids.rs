@@ -110,34 +110,60 @@ fn explicit_id_wins_and_numbers_are_coerced() {
     );
 }
 
-#[test]
-fn duplicate_ids_name_both_paths() {
-    let err = load_str(
-        "model_list:\n  - model_name: a\n    litellm_params: {model: gpt-4o}\n    model_info: {id: x}\n  - model_name: b\n    litellm_params: {model: gpt-4o}\n  - model_name: a\n    litellm_params: {model: gpt-4o-mini}\n    model_info: {id: x}\n",
-        &|_| None,
-    )
-    .unwrap_err();
-    let messages: Vec<String> = err.issues.iter().map(ToString::to_string).collect();
-    assert_eq!(
-        messages,
-        ["model_list[2]: duplicate deployment id \"x\" (also used by model_list[0])"]
-    );
+fn warnings(loaded: &Loaded) -> Vec<String> {
+    loaded.warnings.iter().map(ToString::to_string).collect()
 }
 
 #[test]
-fn identical_deployments_collide_like_litellm() {
-    // LiteLLM hashes identical params to one id; Switchyard reports it instead of dropping one.
-    let err = load_str(
-        "model_list:\n  - model_name: a\n    litellm_params: {model: gpt-4o}\n  - model_name: a\n    litellm_params: {model: gpt-4o}\n",
-        &|_| None,
-    )
-    .unwrap_err();
-    assert_eq!(err.issues.len(), 1);
-    assert!(
-        err.issues[0]
-            .to_string()
-            .starts_with("model_list[1]: duplicate deployment id")
+fn a_later_deployment_with_an_explicit_id_already_used_is_skipped_with_both_paths() {
+    // LiteLLM 1.106.12's `Router.set_model_list` keeps both under the one id (its id index
+    // points at the last); Switchyard keeps the first and says so (docs/litellm-differences.md).
+    let loaded = load(
+        "model_list:\n  - model_name: a\n    litellm_params: {model: gpt-4o}\n    model_info: {id: x}\n  - model_name: b\n    litellm_params: {model: gpt-4o}\n  - model_name: a\n    litellm_params: {model: gpt-4o-mini}\n    model_info: {id: x}\n",
     );
+    assert_eq!(
+        warnings(&loaded),
+        [
+            "model_list[2]: same deployment id \"x\" as model_list[0] (identical params or \
+             model_info.id); only model_list[0] is routed to, this deployment is skipped"
+        ]
+    );
+    let kept: Vec<(&str, &str)> = loaded
+        .config
+        .model_list
+        .iter()
+        .map(|d| (d.model_name.as_str(), d.litellm_params.model.as_str()))
+        .collect();
+    assert_eq!(kept, [("a", "gpt-4o"), ("b", "gpt-4o")]);
+    assert_eq!(loaded.skipped.len(), 1);
+    assert_eq!(loaded.skipped[0].path, "model_list[2]");
+    assert_eq!(loaded.skipped[0].model_name, "a");
+}
+
+#[test]
+fn identical_deployments_load_and_the_first_is_kept() {
+    // Identical params hash to one id, as in LiteLLM; found in real configs (a copy-pasted
+    // entry), so the config loads: one warning per later copy, naming the first.
+    let loaded = load(
+        "model_list:\n  - model_name: a\n    litellm_params: {model: gpt-4o, api_key: os.environ/MY_KEY}\n  - model_name: a\n    litellm_params: {model: gpt-4o, api_key: os.environ/MY_KEY}\n  - model_name: a\n    litellm_params: {model: gpt-4o, api_key: os.environ/MY_KEY}\n",
+    );
+    let w = warnings(&loaded);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(
+        w[0].starts_with("model_list[1]: same deployment id \""),
+        "{w:?}"
+    );
+    assert!(w[0].contains(" as model_list[0] "), "{w:?}");
+    assert!(
+        w[1].starts_with("model_list[2]: same deployment id \""),
+        "{w:?}"
+    );
+    assert!(w[1].contains("only model_list[0] is routed to"), "{w:?}");
+    // The id is a hash of the resolved key, never the key.
+    assert!(w.iter().all(|w| !w.contains("sk-secret-123")), "{w:?}");
+    assert_eq!(loaded.config.model_list.len(), 1);
+    let skipped: Vec<&str> = loaded.skipped.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(skipped, ["model_list[1]", "model_list[2]"]);
 }
 
 #[test]
@@ -161,12 +187,27 @@ fn full_example_ids_match_litellm() {
         )
     };
     let loaded = load_str(&text, &env).unwrap();
-    let ids: Vec<&str> = loaded
-        .config
-        .model_list
+    // Skipped deployments (with a warning) have their ids all the same: here
+    // `api_base: os.environ/AZURE_EU_API_BASE` is "dummy", not a URL, and two providers
+    // have no adapter yet.
+    let mut all: Vec<(usize, &str)> = loaded
+        .skipped
         .iter()
-        .map(|d| d.id.as_str())
+        .map(|s| {
+            let i = s.path["model_list[".len()..s.path.len() - 1]
+                .parse()
+                .unwrap();
+            (i, s.id.as_str())
+        })
         .collect();
+    let mut kept = loaded.config.model_list.iter().map(|d| d.id.as_str());
+    for i in 0..all.len() + loaded.config.model_list.len() {
+        if !all.iter().any(|(at, _)| *at == i) {
+            all.push((i, kept.next().unwrap()));
+        }
+    }
+    all.sort();
+    let ids: Vec<&str> = all.into_iter().map(|(_, id)| id).collect();
     assert_eq!(
         ids,
         [

@@ -91,6 +91,83 @@ litellm_settings:
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
 
+/// Integers written as strings, or read from the environment, wherever a number goes:
+/// what real configs do (`rpm: "100"`, `redis_port: os.environ/REDIS_PORT`), read as
+/// pydantic's lax mode reads them (LiteLLM's `LiteLLM_Params`).
+#[test]
+fn integers_as_strings_and_from_the_environment_everywhere() {
+    let env = |name: &str| {
+        let v = match name {
+            "REDIS_PORT" => "6380",
+            "RPM" => " 1_000 ",
+            "RETRIES" => "3",
+            "COOLDOWN" => "30.0",
+            _ => return None,
+        };
+        Some(v.to_owned())
+    };
+    let loaded = load_str(
+        r#"
+model_list:
+  - model_name: a
+    litellm_params:
+      model: gpt-4o
+      rpm: os.environ/RPM
+      tpm: "100.0"
+      max_parallel_requests: " 7"
+      order: "+2"
+      weight: "3"
+      timeout: "1_0"
+      stream_timeout: os.environ/COOLDOWN
+    model_info:
+      max_input_tokens: "128_000"
+router_settings:
+  redis_port: os.environ/REDIS_PORT
+  num_retries: os.environ/RETRIES
+  allowed_fails: "2"
+  cooldown_time: os.environ/COOLDOWN
+  max_fallbacks: "4.00"
+  default_max_parallel_requests: "9"
+  timeout: "60"
+litellm_settings:
+  num_retries: "1"
+  allowed_fails: "5"
+"#,
+        &env,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let p = &loaded.config.model_list[0].litellm_params;
+    assert_eq!((p.rpm, p.tpm), (Some(1000), Some(100)));
+    assert_eq!((p.max_parallel_requests, p.order), (Some(7), Some(2)));
+    assert_eq!(p.weight, Some(3.0));
+    assert_eq!(p.timeout, Some(Duration::from_secs(10)));
+    assert_eq!(p.stream_timeout, Some(Duration::from_secs(30)));
+    let info = &loaded.config.model_list[0].model_info;
+    assert_eq!(info.max_input_tokens, Some(128_000));
+    let r = &loaded.config.router_settings;
+    assert_eq!(r.redis_port, Some(6380));
+    assert_eq!((r.num_retries, r.allowed_fails), (Some(3), Some(2)));
+    assert_eq!(r.cooldown_time, Some(Duration::from_secs(30)));
+    assert_eq!(r.max_fallbacks, Some(4));
+    assert_eq!(r.default_max_parallel_requests, Some(9));
+    assert_eq!(r.timeout, Some(Duration::from_secs(60)));
+    let l = &loaded.config.litellm_settings;
+    assert_eq!((l.num_retries, l.allowed_fails), (Some(1), Some(5)));
+
+    // What pydantic refuses in an `int` field is an error naming the path and the text.
+    let errors = fail(
+        "model_list:\n  - model_name: a\n    litellm_params: {model: gpt-4o, rpm: \"1e2\", tpm: \"100.5\", order: \"1.\"}\n",
+    );
+    assert_eq!(
+        errors,
+        [
+            "model_list[0].litellm_params.rpm: expected an integer, got \"1e2\"",
+            "model_list[0].litellm_params.tpm: expected an integer, got \"100.5\"",
+            "model_list[0].litellm_params.order: expected an integer, got \"1.\"",
+        ]
+    );
+}
+
 #[test]
 fn null_means_not_set() {
     let loaded = load(
@@ -229,6 +306,7 @@ model_list:
   - model_name: a
     litellm_params:
       model: azure/gpt-4o
+      api_base: https://eu.example.com
       api_key: os.environ/AZURE_API_KEY
       rpm: os.environ/RPM
       extra_headers: {x-key: os.environ/AZURE_API_KEY}

@@ -168,6 +168,13 @@ fn start(cli: Cli) -> ExitCode {
     for w in &warnings {
         warn!(path = %w.path, "config: {}", w.message);
     }
+    for (group, paths) in Serving::of(&loaded, state.router()).empty_groups {
+        warn!(
+            model_group = %group,
+            "config: no routable deployment in this model group (every one is skipped: {})",
+            paths.join(", ")
+        );
+    }
     if cli.strict && !warnings.is_empty() {
         error!(count = warnings.len(), "--strict: config has warnings");
         return ExitCode::FAILURE;
@@ -267,17 +274,101 @@ fn check(
     for w in &warnings {
         eprintln!("warning: {w}");
     }
+    let serving = Serving::of(loaded, state.router());
+    for (group, paths) in &serving.empty_groups {
+        eprintln!(
+            "warning: model group {group:?} has no routable deployment (every one is skipped: {})",
+            paths.join(", ")
+        );
+    }
+    println!("{}: {}", path.display(), serving.summary(warnings.len()));
+    let mut failed = false;
     if strict && !warnings.is_empty() {
         eprintln!("error: {} warning(s) with --strict", warnings.len());
-        return ExitCode::FAILURE;
+        failed = true;
     }
-    println!(
-        "{}: ok ({} deployments, {} warnings)",
-        path.display(),
-        loaded.config.model_list.len(),
-        warnings.len()
-    );
-    ExitCode::SUCCESS
+    if strict && !serving.empty_groups.is_empty() {
+        eprintln!(
+            "error: {} model group(s) without a routable deployment with --strict",
+            serving.empty_groups.len()
+        );
+        failed = true;
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// What a loaded config will serve: `check`'s summary.
+struct Serving {
+    /// Deployments the router routes to.
+    routable: usize,
+    /// Deployments in `model_list` (routable or skipped).
+    total: usize,
+    /// Model groups named in `model_list`.
+    groups: usize,
+    /// Model groups every deployment of which was skipped, with the skipped paths, in
+    /// config order.
+    empty_groups: Vec<(String, Vec<String>)>,
+}
+
+impl Serving {
+    fn of(loaded: &Loaded, router: &Router) -> Self {
+        // Group names by first appearance: the loaded deployments', then the skipped ones'
+        // (a group whose every deployment is skipped appears only there, in config order).
+        let mut groups: Vec<&str> = Vec::new();
+        let names = loaded
+            .config
+            .model_list
+            .iter()
+            .map(|d| d.model_name.as_str())
+            .chain(loaded.skipped.iter().map(|s| s.model_name.as_str()));
+        for name in names {
+            if !groups.contains(&name) {
+                groups.push(name);
+            }
+        }
+        let empty_groups = groups
+            .iter()
+            .filter(|g| router.deployments(g).is_empty())
+            .map(|g| {
+                let paths = loaded
+                    .skipped
+                    .iter()
+                    .filter(|s| s.model_name == *g)
+                    .map(|s| s.path.clone())
+                    .collect();
+                ((*g).to_owned(), paths)
+            })
+            .collect();
+        Serving {
+            routable: router.all_deployments().count(),
+            total: loaded.config.model_list.len() + loaded.skipped.len(),
+            groups: groups.len(),
+            empty_groups,
+        }
+    }
+
+    /// `ok: 3 of 4 deployments routable, 2 of 3 model groups served, 1 warning`.
+    fn summary(&self, warnings: usize) -> String {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let status = if self.empty_groups.is_empty() {
+            "ok"
+        } else {
+            "served in part"
+        };
+        format!(
+            "{status}: {} of {} routable, {} of {} served, {}",
+            self.routable,
+            plural(self.total, "deployment", "deployments"),
+            self.groups - self.empty_groups.len(),
+            plural(self.groups, "model group", "model groups"),
+            plural(warnings, "warning", "warnings"),
+        )
+    }
 }
 
 async fn run(cli: Cli, state: AppState) -> anyhow::Result<()> {

@@ -129,6 +129,98 @@ fn strict_turns_unknown_keys_into_a_failure() {
     assert!(!strict.status.success());
 }
 
+/// Configs found in public repositories: a copy-pasted deployment, an `.env` placeholder
+/// left in `api_base`, a docker-compose service name, a provider without an adapter yet.
+const SERVED_IN_PART: &str = r#"
+model_list:
+  - model_name: chat
+    litellm_params: { model: openai/llama3, api_base: "${OLLAMA_API_BASE}/v1", api_key: sk-never-shown }
+  - model_name: chat
+    litellm_params: { model: openai/llama3, api_base: "http://127.0.0.1:11434/v1", mock_response: hi }
+  - model_name: chat
+    litellm_params: { model: openai/llama3, api_base: "http://127.0.0.1:11434/v1", mock_response: hi }
+  - model_name: embed
+    litellm_params: { model: openai/nomic-embed-text, api_base: "http://nomic-embed-v1.5:8080/v1", rpm: "100" }
+  - model_name: claude
+    litellm_params: { model: bedrock/anthropic.claude-v2 }
+  - model_name: claude
+    litellm_params: { model: openai/claude, api_base: "http://user:sk-never-shown@:8080" }
+"#;
+
+#[test]
+fn check_says_what_will_serve() {
+    let path = write_temp("served-in-part.yaml", SERVED_IN_PART);
+    let out = switchyard()
+        .arg("check")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert_eq!(
+        stdout.trim_end(),
+        format!(
+            "{}: served in part: 2 of 6 deployments routable, 2 of 3 model groups served, 4 warnings",
+            path.display()
+        )
+    );
+    for expected in [
+        "warning: model_list[0].litellm_params.api_base: not a usable URL: ",
+        "warning: model_list[2]: same deployment id ",
+        " as model_list[1] ",
+        "warning: model_list[4].litellm_params.model: provider of \"bedrock/anthropic.claude-v2\" is not supported",
+        "warning: model_list[5].litellm_params.api_base: not a usable URL: it has no host",
+        "warning: model group \"claude\" has no routable deployment (every one is skipped: model_list[4], model_list[5])",
+    ] {
+        assert!(stderr.contains(expected), "{expected:?} not in {stderr}");
+    }
+    assert!(!stderr.contains("sk-never-shown"), "{stderr}");
+    assert!(!stderr.contains("model_list[3]"), "{stderr}");
+
+    let strict = switchyard()
+        .arg("check")
+        .arg("--strict")
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!strict.status.success());
+    let stderr = String::from_utf8_lossy(&strict.stderr);
+    assert!(
+        stderr.contains("error: 1 model group(s) without a routable deployment with --strict"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_says_everything_is_served() {
+    let path = write_temp(
+        "all-served.yaml",
+        "model_list:\n  - model_name: embed\n    litellm_params: { model: openai/nomic-embed-text, api_base: \"http://nomic-embed-v1.5:8080/v1\", rpm: \"100\", max_parallel_requests: \" 4 \" }\n  - model_name: chat\n    litellm_params: { model: openai/gpt-4o, mock_response: hi }\n",
+    );
+    for strict in [false, true] {
+        let mut cmd = switchyard();
+        cmd.arg("check").arg("--config").arg(&path);
+        if strict {
+            cmd.arg("--strict");
+        }
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stdout}{stderr}");
+        assert_eq!(stderr, "");
+        assert_eq!(
+            stdout.trim_end(),
+            format!(
+                "{}: ok: 2 of 2 deployments routable, 2 of 2 model groups served, 0 warnings",
+                path.display()
+            )
+        );
+    }
+}
+
 #[test]
 fn the_readme_run_command_serves_the_quickstart_config_offline() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")

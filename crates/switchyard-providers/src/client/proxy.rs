@@ -304,6 +304,22 @@ mod tests {
         );
     }
 
+    /// Host names are RFC 3986 names for the proxy, the destination and `NO_PROXY`
+    /// alike: a last label that looks numeric does not make an IPv4 address.
+    #[test]
+    fn host_names_with_numeric_last_labels_are_names() {
+        let r = rules(&[
+            ("HTTP_PROXY", "http://squid-v3.6:3128"),
+            ("NO_PROXY", "nomic-embed-v1.5"),
+        ]);
+        assert!(r.ignored().is_empty());
+        assert_eq!(
+            proxy_for(&r, "http://ollama-0.1:11434/v1").as_deref(),
+            Some("squid-v3.6:3128")
+        );
+        assert_eq!(proxy_for(&r, "http://nomic-embed-v1.5:8080/v1"), None);
+    }
+
     #[test]
     fn upper_case_wins_and_lower_case_works_alone() {
         let r = rules(&[

@@ -70,42 +70,52 @@ impl fmt::Debug for OpenAiCompatible {
     }
 }
 
-impl OpenAiCompatible {
-    /// Builds the provider for one deployment.
-    ///
-    /// `api_base` is used as given (trailing `/` removed): the endpoint path is
-    /// appended to it, as the OpenAI SDK does, so `http://host:8000/v1` posts to
-    /// `http://host:8000/v1/chat/completions`. For Azure, `deployment` and
-    /// `api_version` build `/openai/deployments/{deployment}/...?api-version=`.
-    pub fn new(
+/// What a deployment's settings make of its requests: the base URL, one URL per
+/// [`Endpoint`], the auth header. Checked without a client (the config loader does).
+pub(crate) struct Endpoints {
+    base: String,
+    urls: [Uri; 4],
+    auth: Option<(HeaderName, HeaderValue)>,
+}
+
+/// Why [`Endpoints::new`] failed.
+pub(crate) enum EndpointsError {
+    /// `api_base` is not a usable URL (what is wrong with it).
+    ApiBase(String),
+    /// Another setting cannot be sent (the message never shows the key).
+    Other(String),
+}
+
+impl Endpoints {
+    pub(crate) fn new(
         quirks: &'static Quirks,
         api_base: &str,
         deployment: &str,
         api_version: &str,
         api_key: Option<&str>,
-        client: HttpClient,
-    ) -> Result<Self, String> {
-        let base = api_base.trim().trim_end_matches('/');
-        // `url` validates and normalises what users write (IDNA hosts,
-        // percent-encoding, default ports) once; requests use the `Uri`.
-        let parsed =
-            url::Url::parse(base).map_err(|e| format!("invalid api_base {base:?}: {e}"))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(format!(
-                "invalid api_base {base:?}: the scheme must be http or https"
-            ));
-        }
-        let url_for = |endpoint: Endpoint| -> Result<Uri, String> {
+    ) -> Result<Self, EndpointsError> {
+        // Read as httpx reads it (RFC 3986 host names, IDNA, percent-encoding, default
+        // ports dropped), once; requests use the `Uri`s built from it.
+        let parsed = crate::base_url::parse(api_base).map_err(EndpointsError::ApiBase)?;
+        let base = parsed.as_str();
+        let url_for = |endpoint: Endpoint| -> Result<Uri, EndpointsError> {
             let text = match quirks.path {
                 PathStyle::Append => format!("{base}{}", endpoint.path()),
                 PathStyle::AzureDeployment => format!(
-                    "{base}/openai/deployments/{deployment}{}?api-version={api_version}",
-                    endpoint.path()
+                    "{base}/openai/deployments/{}{}?api-version={}",
+                    crate::base_url::quote_path(deployment),
+                    endpoint.path(),
+                    crate::base_url::quote_query(api_version),
                 ),
             };
-            let url = url::Url::parse(&text)
-                .map_err(|e| format!("invalid upstream URL {text:?}: {e}"))?;
-            Uri::try_from(url.as_str()).map_err(|e| format!("invalid upstream URL {text:?}: {e}"))
+            // Only the endpoint's own parts can fail here (an Azure deployment name or
+            // `api_version` with characters a URL cannot hold); the base is not quoted.
+            Uri::try_from(text).map_err(|_| {
+                EndpointsError::Other(format!(
+                    "the upstream URL for {} is not valid (check the deployment name and api_version)",
+                    endpoint.path()
+                ))
+            })
         };
         let urls = [
             url_for(ENDPOINTS[0])?,
@@ -122,18 +132,50 @@ impl OpenAiCompatible {
                 };
                 // The error would echo the key: say only what is wrong.
                 let mut value = HeaderValue::from_str(&value).map_err(|_| {
-                    "api_key contains characters not allowed in an HTTP header".to_owned()
+                    EndpointsError::Other(
+                        "api_key contains characters not allowed in an HTTP header".to_owned(),
+                    )
                 })?;
                 value.set_sensitive(true);
                 Some((name, value))
             }
         };
+        Ok(Self {
+            base: base.to_owned(),
+            urls,
+            auth,
+        })
+    }
+}
+
+impl OpenAiCompatible {
+    /// Builds the provider for one deployment.
+    ///
+    /// `api_base` is used as given (trailing `/` removed): the endpoint path is
+    /// appended to it, as the OpenAI SDK does, so `http://host:8000/v1` posts to
+    /// `http://host:8000/v1/chat/completions`. For Azure, `deployment` and
+    /// `api_version` build `/openai/deployments/{deployment}/...?api-version=`.
+    pub fn new(
+        quirks: &'static Quirks,
+        api_base: &str,
+        deployment: &str,
+        api_version: &str,
+        api_key: Option<&str>,
+        client: HttpClient,
+    ) -> Result<Self, String> {
+        let Endpoints { base, urls, auth } =
+            Endpoints::new(quirks, api_base, deployment, api_version, api_key).map_err(
+                |e| match e {
+                    EndpointsError::ApiBase(e) => format!("invalid api_base: {e}"),
+                    EndpointsError::Other(e) => e,
+                },
+            )?;
         let mut headers = vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))];
         headers.extend(auth.clone());
         let requests = urls.map(|url| client.prepare(&url, &headers));
         Ok(Self {
             name: quirks.name,
-            api_base: base.to_owned(),
+            api_base: base,
             requests,
             auth: auth.map(|(name, _)| name),
             client,

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::env::Env;
 use super::litellm_keys::{TOP_LEVEL_KEYS, contains};
-use super::model::{Config, ConfigError, ConfigIssue, Loaded};
+use super::model::{Config, ConfigError, ConfigIssue, Loaded, SkippedDeployment};
 use super::reader::{Reader, child};
 use super::yaml::{self, Node};
 use super::{model_list, settings, validate};
@@ -41,7 +41,7 @@ pub fn load_str(yaml: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Load
     }
 
     let mut config = Config::default();
-    let deployments = match root.get("model_list") {
+    let mut deployments = match root.get("model_list") {
         Some(list) => model_list::read(&mut r, list, "model_list"),
         None => Vec::new(),
     };
@@ -67,17 +67,28 @@ pub fn load_str(yaml: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Load
         }
     }
 
-    validate::duplicate_ids(&mut r, &deployments);
+    // Unusable deployments first, so a duplicate id is reported against one that is kept.
+    validate::providers(&mut r, &mut deployments);
+    validate::duplicate_ids(&mut r, &mut deployments);
     validate::group_refs(&mut r, &refs, &deployments, &config.router_settings);
     validate::partial_weights(&mut r, &deployments);
 
     if !r.issues.is_empty() {
         return Err(ConfigError { issues: r.issues });
     }
-    config.model_list = deployments.into_iter().map(|d| d.deployment).collect();
+    let (skipped, kept): (Vec<_>, Vec<_>) = deployments.into_iter().partition(|d| d.skipped);
+    config.model_list = kept.into_iter().map(|d| d.deployment).collect();
     Ok(Loaded {
         config,
         warnings: r.warnings,
+        skipped: skipped
+            .into_iter()
+            .map(|d| SkippedDeployment {
+                path: d.path,
+                model_name: d.deployment.model_name,
+                id: d.deployment.id,
+            })
+            .collect(),
     })
 }
 

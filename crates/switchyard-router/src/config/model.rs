@@ -267,4 +267,18 @@ pub struct Loaded {
     pub config: Config,
     /// Keys not used and footguns seen, one entry per path.
     pub warnings: Vec<ConfigWarning>,
+    /// Deployments left out of [`Config::model_list`] (each with a warning): a later
+    /// duplicate of another's id, or an `api_base` that is not a usable URL.
+    pub skipped: Vec<SkippedDeployment>,
+}
+
+/// A `model_list` entry the loader left out, with a warning saying why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedDeployment {
+    /// `model_list[i]`.
+    pub path: String,
+    /// Its model group.
+    pub model_name: String,
+    /// Its deployment id.
+    pub id: String,
 }

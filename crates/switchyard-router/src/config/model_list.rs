@@ -15,6 +15,8 @@ pub(crate) struct ReadDeployment {
     /// `model_list[i]`.
     pub(crate) path: String,
     pub(crate) deployment: DeploymentConfig,
+    /// Set by the checks that skip a deployment (with a warning) rather than fail the load.
+    pub(crate) skipped: bool,
 }
 
 /// Reads `model_list`; `null` is an empty list (LiteLLM starts with no models).
@@ -30,6 +32,7 @@ pub(crate) fn read(r: &mut Reader<'_>, node: &Node, path: &str) -> Vec<ReadDeplo
             read_deployment(r, item, &p).map(|deployment| ReadDeployment {
                 path: p,
                 deployment,
+                skipped: false,
             })
         })
         .collect()

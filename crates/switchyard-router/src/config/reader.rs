@@ -182,15 +182,8 @@ impl<'e> Reader<'e> {
         let parsed: Option<i128> = match (node, &text) {
             (Node::Int(i), _) => Some(*i),
             (Node::Float(f), _) if f.fract() == 0.0 && f.is_finite() => Some(*f as i128),
-            (Node::Str(_), Some(t)) => {
-                let s = t.value.trim();
-                s.parse::<i128>().ok().or_else(|| {
-                    s.parse::<f64>()
-                        .ok()
-                        .filter(|f| f.is_finite() && f.fract() == 0.0)
-                        .map(|f| f as i128)
-                })
-            }
+            (Node::Bool(b), _) => Some(i128::from(*b)),
+            (Node::Str(_), Some(t)) => lax_int(&t.value),
             _ => None,
         };
         if matches!(node, Node::Str(_)) && text.is_none() {
@@ -245,7 +238,8 @@ impl<'e> Reader<'e> {
         let parsed = match (node, &text) {
             (Node::Int(i), _) => Some(*i as f64),
             (Node::Float(f), _) => Some(*f),
-            (Node::Str(_), Some(t)) => t.value.trim().parse::<f64>().ok(),
+            (Node::Bool(b), _) => Some(f64::from(u8::from(*b))),
+            (Node::Str(_), Some(t)) => lax_float(&t.value),
             _ => None,
         };
         match parsed.filter(|f| f.is_finite()) {
@@ -422,6 +416,63 @@ impl<'e> Reader<'e> {
     }
 }
 
+/// An integer written as a string, as pydantic's lax mode reads one into an `int` field
+/// (LiteLLM's `litellm_params.rpm`, `tpm`, ...; checked against pydantic 2.14): surrounding
+/// whitespace, a sign, `_` between digits, and a fraction of zeros are fine (`" +1_000.00 "`
+/// is 1000); an exponent, a non-zero fraction, a bare `.` or other digits are not (`"1e2"`,
+/// `"100.5"`, `"100."`, `"0x10"`). Too many digits saturate, so the range check reports them.
+pub(crate) fn lax_int(text: &str) -> Option<i128> {
+    let s = text.trim();
+    let (negative, s) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (int, fraction) = match s.split_once('.') {
+        Some((int, fraction)) => (int, Some(fraction)),
+        None => (s, None),
+    };
+    if fraction.is_some_and(|f| f.is_empty() || f.bytes().any(|b| b != b'0')) {
+        return None;
+    }
+    let digits = without_underscores(int)?;
+    let magnitude = digits.parse::<i128>().unwrap_or(i128::MAX);
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+/// A number written as a string, as pydantic's lax mode reads one into a `float` field:
+/// surrounding whitespace and `_` between digits are fine, the rest is Rust's (and
+/// Python's) float syntax (`"1e2"`, `".5"`, `"inf"`).
+pub(crate) fn lax_float(text: &str) -> Option<f64> {
+    let s = text.trim();
+    if s.contains('_') {
+        // Only between two digits, as in Python's literals.
+        let b = s.as_bytes();
+        let ok = (0..b.len()).all(|i| {
+            b[i] != b'_'
+                || (i > 0
+                    && b[i - 1].is_ascii_digit()
+                    && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        });
+        return if ok {
+            s.replace('_', "").parse().ok()
+        } else {
+            None
+        };
+    }
+    s.parse().ok()
+}
+
+/// ASCII digits with single `_`s between them, the `_`s removed; `None` otherwise.
+fn without_underscores(s: &str) -> Option<String> {
+    let ok = !s.is_empty()
+        && !s.starts_with('_')
+        && !s.ends_with('_')
+        && !s.contains("__")
+        && s.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+    ok.then(|| s.replace('_', ""))
+}
+
 /// A string value for a message: JSON-quoted and cut at 80 characters.
 pub(crate) fn quoted(s: &str) -> String {
     let cut: String = s.chars().take(80).collect();
@@ -458,6 +509,74 @@ mod tests {
             child("router_settings.model_group_alias", "gpt-3.5"),
             "router_settings.model_group_alias[\"gpt-3.5\"]"
         );
+    }
+
+    /// What pydantic 2.14 (LiteLLM 1.106.12's) makes of a string in an `int` field
+    /// (`LiteLLM_Params(model="x", rpm=...)`), and in a `float` field.
+    #[test]
+    fn strings_read_as_pydantic_reads_them() {
+        for (text, want) in [
+            ("100", Some(100)),
+            (" 100 ", Some(100)),
+            ("100\n", Some(100)),
+            ("\t100", Some(100)),
+            ("\u{a0}100", Some(100)),
+            ("\u{2003}100", Some(100)),
+            ("100\u{85}", Some(100)),
+            ("100.0", Some(100)),
+            ("100.00", Some(100)),
+            ("0100.000", Some(100)),
+            ("+100", Some(100)),
+            ("+100.0", Some(100)),
+            ("-5", Some(-5)),
+            ("-0", Some(0)),
+            ("00", Some(0)),
+            ("1_000", Some(1000)),
+            ("1_0.0", Some(10)),
+            ("100.5", None),
+            ("100.", None),
+            (".5", None),
+            ("1e2", None),
+            ("1E2", None),
+            ("100.0e0", None),
+            ("100.0_0", None),
+            ("1__000", None),
+            ("_100", None),
+            ("100_", None),
+            ("0x10", None),
+            ("0b11", None),
+            ("", None),
+            ("- 5", None),
+            ("+-5", None),
+            ("10 0", None),
+            ("1.0.0", None),
+            ("inf", None),
+            ("nan", None),
+            ("\u{1c}100", None),
+            ("１００", None),
+            ("١٠٠", None),
+        ] {
+            assert_eq!(lax_int(text), want, "{text:?}");
+        }
+        assert_eq!(
+            lax_int("99999999999999999999999999999999999999999"),
+            Some(i128::MAX)
+        );
+        for (text, want) in [
+            ("1e2", Some(100.0)),
+            (" 1.5 ", Some(1.5)),
+            ("1_0.5", Some(10.5)),
+            (".5", Some(0.5)),
+            ("5.", Some(5.0)),
+            ("+.5", Some(0.5)),
+            ("1__0", None),
+            ("_1", None),
+            ("1,5", None),
+            ("0x1p3", None),
+        ] {
+            assert_eq!(lax_float(text), want, "{text:?}");
+        }
+        assert!(lax_float("inf").is_some_and(f64::is_infinite));
     }
 
     #[test]

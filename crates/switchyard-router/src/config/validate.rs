@@ -1,26 +1,85 @@
-//! Checks across sections, once everything is read: duplicate deployment ids, names of
-//! model groups that do not exist, and LiteLLM footguns.
+//! Checks across sections, once everything is read: duplicate deployment ids and unusable
+//! `api_base`s (those deployments are skipped with a warning), names of model groups that do
+//! not exist, and LiteLLM footguns.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{ModelGroupAlias, RouterSettings};
 use super::model_list::ReadDeployment;
-use super::reader::{Reader, quoted};
+use switchyard_providers::{ProviderSpec, SpecError, check_provider};
+
+use super::reader::{Reader, child, quoted};
 use super::settings::GroupRef;
 
-/// Two deployments with one id: LiteLLM would keep one and drop the other.
-pub(crate) fn duplicate_ids(r: &mut Reader<'_>, deployments: &[ReadDeployment]) {
-    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
-    for d in deployments {
-        if let Some(first) = seen.insert(&d.deployment.id, &d.path) {
-            r.error(
-                &d.path,
-                format!(
-                    "duplicate deployment id {} (also used by {first})",
-                    quoted(&d.deployment.id)
-                ),
-            );
-            seen.insert(&d.deployment.id, first);
+/// Two deployments with one id (identical params, or the same `model_info.id`): the first
+/// is kept, each later one is skipped with a warning naming both paths. (LiteLLM 1.106's
+/// `Router.set_model_list` keeps both in its model list under the one id, so they share
+/// cooldowns and usage and its id index points at the last; Switchyard's ids name one
+/// deployment each.)
+pub(crate) fn duplicate_ids(r: &mut Reader<'_>, deployments: &mut [ReadDeployment]) {
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for d in deployments.iter_mut().filter(|d| !d.skipped) {
+        match seen.get(&d.deployment.id) {
+            Some(first) => {
+                r.warn(
+                    &d.path,
+                    format!(
+                        "same deployment id {} as {first} (identical params or model_info.id); \
+                         only {first} is routed to, this deployment is skipped",
+                        quoted(&d.deployment.id)
+                    ),
+                );
+                d.skipped = true;
+            }
+            None => {
+                seen.insert(d.deployment.id.clone(), d.path.clone());
+            }
+        }
+    }
+}
+
+/// Checks each deployment's provider settings as the router will build them, so every
+/// problem names its YAML path (the router's own checks see only the deployments kept):
+/// - a provider Switchyard has no adapter for (`bedrock/`, ...): skipped with a warning;
+/// - an `api_base` that is not a usable URL (an unresolved `${VAR}`, a bare word left by an
+///   unset variable...): skipped with a warning, as LiteLLM loads it and fails every call;
+/// - anything else (`azure/` without `api_base`, a key a header cannot hold...): an error.
+///
+/// Deployments answered by `mock_response` never reach their upstream and are not checked.
+pub(crate) fn providers(r: &mut Reader<'_>, deployments: &mut [ReadDeployment]) {
+    for d in deployments.iter_mut().filter(|d| !d.skipped) {
+        let p = &d.deployment.litellm_params;
+        if p.mock_response.is_some() {
+            continue;
+        }
+        let spec = ProviderSpec {
+            model: p.model.clone(),
+            api_base: p.api_base.clone(),
+            api_key: p.api_key.clone(),
+            api_version: p.api_version.clone(),
+        };
+        let params = format!("{}.litellm_params", d.path);
+        match check_provider(&spec) {
+            Ok(()) => {}
+            Err(SpecError::UnsupportedProvider) => {
+                r.warn(
+                    &child(&params, "model"),
+                    format!(
+                        "provider of {:?} is not supported by Switchyard yet; \
+                         this deployment is not routed to",
+                        p.model
+                    ),
+                );
+                d.skipped = true;
+            }
+            Err(SpecError::UnusableApiBase(e)) => {
+                r.warn(
+                    &child(&params, "api_base"),
+                    format!("not a usable URL: {e}; this deployment is not routed to"),
+                );
+                d.skipped = true;
+            }
+            Err(SpecError::Invalid(e)) => r.error(&child(&params, "model"), e),
         }
     }
 }
@@ -60,7 +119,7 @@ pub(crate) fn group_refs(
 /// deployment of the group sets; a deployment without it gets weight 0 and is never picked.
 pub(crate) fn partial_weights(r: &mut Reader<'_>, deployments: &[ReadDeployment]) {
     let mut groups: BTreeMap<&str, Vec<&ReadDeployment>> = BTreeMap::new();
-    for d in deployments {
+    for d in deployments.iter().filter(|d| !d.skipped) {
         groups.entry(&d.deployment.model_name).or_default().push(d);
     }
     for (group, members) in groups {
