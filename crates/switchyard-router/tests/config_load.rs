@@ -687,3 +687,46 @@ fn yaml_syntax_errors_do_not_quote_the_source() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn request_timeout_comes_from_the_environment_unless_the_config_sets_it() {
+    // LiteLLM's `constants.py`: `request_timeout = float(os.getenv("REQUEST_TIMEOUT", 6000))`.
+    let with = |value: &'static str| {
+        move |name: &str| (name == "REQUEST_TIMEOUT").then(|| value.to_owned())
+    };
+    let loaded = load_str("model_list: []\n", &with("12.5")).unwrap();
+    assert_eq!(
+        loaded.config.litellm_settings.request_timeout,
+        Some(Duration::from_millis(12_500))
+    );
+    let loaded = load_str("litellm_settings:\n  request_timeout: 3\n", &with("12.5")).unwrap();
+    assert_eq!(
+        loaded.config.litellm_settings.request_timeout,
+        Some(Duration::from_secs(3)),
+        "the config wins"
+    );
+    let err = load_str("model_list: []\n", &with("soon")).unwrap_err();
+    assert!(
+        err.to_string().contains("REQUEST_TIMEOUT"),
+        "names the variable: {err}"
+    );
+}
+
+#[test]
+fn switchyard_settings_is_read_and_its_unknown_keys_are_warned() {
+    let loaded = load("switchyard_settings:\n  request_deadline: 30\n  colour: blue\n");
+    assert_eq!(
+        loaded.config.switchyard_settings.request_deadline,
+        Some(Duration::from_secs(30))
+    );
+    let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        ["switchyard_settings.colour: unknown key; ignored"],
+        "{warnings:?}"
+    );
+    assert!(
+        fail("switchyard_settings:\n  request_deadline: -1\n")[0]
+            .starts_with("switchyard_settings.request_deadline:")
+    );
+}

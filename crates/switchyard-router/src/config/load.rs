@@ -67,6 +67,10 @@ pub fn load_str(yaml: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Load
         }
     }
 
+    if config.litellm_settings.request_timeout.is_none() {
+        config.litellm_settings.request_timeout = request_timeout_from_env(&mut r);
+    }
+
     // Unusable deployments first, so a duplicate id is reported against one that is kept.
     validate::providers(&mut r, &mut deployments);
     validate::duplicate_ids(&mut r, &mut deployments);
@@ -90,6 +94,14 @@ pub fn load_str(yaml: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Load
             })
             .collect(),
     })
+}
+
+/// LiteLLM reads its `request_timeout` from the `REQUEST_TIMEOUT` environment variable
+/// (`litellm/constants.py`) unless `litellm_settings.request_timeout` sets it. A value that
+/// is not a number of seconds stops LiteLLM at import; here it is an error naming it.
+fn request_timeout_from_env(r: &mut Reader<'_>) -> Option<std::time::Duration> {
+    let text = r.env.get("REQUEST_TIMEOUT")?;
+    r.seconds(&Node::Str(text), "REQUEST_TIMEOUT (environment variable)")
 }
 
 /// Reads the file at `path` (errors name it) and loads it with the process environment.
