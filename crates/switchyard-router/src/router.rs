@@ -26,7 +26,7 @@ use crate::scheduler::{DEFAULT_MAX_QUEUE_DEPTH, Scheduler};
 use crate::slots::{SlotPermit, Slots, max_parallel_requests};
 use crate::state::{MemoryStore, StateStore};
 use crate::strategy::{LatencyArgs, RoutingStrategy};
-use crate::timeouts::{DEFAULT_REQUEST_TIMEOUT, RequestTimeouts, RouterTimeouts};
+use crate::timeouts::{RequestTimeouts, RouterTimeouts};
 use crate::wildcard::{self, Pattern};
 
 /// A problem that keeps a router from being built (a deployment that cannot be resolved).
@@ -105,9 +105,6 @@ pub(crate) struct Inner {
     pub(crate) timeouts: RouterTimeouts,
     /// `switchyard_settings.request_deadline`: the whole request's bound, when set.
     request_deadline: Option<Duration>,
-    /// How long a request without a deadline may wait for capacity:
-    /// `litellm_settings.request_timeout`, else LiteLLM's default.
-    pub(crate) request_timeout: Duration,
 }
 
 /// Requests and tokens counted against a deployment this minute.
@@ -318,10 +315,6 @@ impl RouterBuilder {
                     cfg.litellm_settings.request_timeout,
                 ),
                 request_deadline: cfg.switchyard_settings.request_deadline,
-                request_timeout: cfg
-                    .litellm_settings
-                    .request_timeout
-                    .unwrap_or(DEFAULT_REQUEST_TIMEOUT),
             }),
         })
     }

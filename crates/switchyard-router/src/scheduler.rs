@@ -125,7 +125,7 @@ impl Inner {
         let deadline = plan
             .deadline
             // Clamped to a year (the config's value is already): the sum cannot overflow.
-            .unwrap_or_else(|| Instant::now() + seconds::clamp(self.request_timeout));
+            .unwrap_or_else(|| Instant::now() + seconds::clamp(self.timeouts.queue_wait()));
         loop {
             // Registered before looking, so no wake-up between the look and the wait is lost.
             let turn = self.scheduler.turn.notified();

@@ -334,7 +334,7 @@ impl Inner {
     }
 
     fn default_wait(&self) -> std::time::Duration {
-        switchyard_types::seconds::clamp(self.request_timeout)
+        switchyard_types::seconds::clamp(self.timeouts.queue_wait())
     }
 }
 

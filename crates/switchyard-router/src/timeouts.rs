@@ -18,7 +18,7 @@ use crate::error::RouterError;
 use crate::request::body_seconds;
 
 /// LiteLLM's default `litellm.request_timeout`: 6000 seconds.
-pub(crate) const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(6000);
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(6000);
 
 /// The router's part of the chain, fixed when the router is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +52,14 @@ impl RouterTimeouts {
             request_timeout: router_timeout.and(configured),
             stream_timeout: nonzero(stream_timeout),
         }
+    }
+}
+
+impl RouterTimeouts {
+    /// How long a request without a deadline may wait for its turn or a slot: LiteLLM
+    /// bounds its priority queue by the router's `timeout` (`_wait_for_scheduler_turn`).
+    pub(crate) fn queue_wait(&self) -> Duration {
+        self.timeout
     }
 }
 
