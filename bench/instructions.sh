@@ -7,6 +7,7 @@
 #   bench/instructions.sh            # plain chat completions
 #   bench/instructions.sh stream     # streamed
 #   BENCH_RUST_LOG=info bench/instructions.sh   # with the default log level (one line per request)
+#   BENCH_KEEP=/tmp/cg.out bench/instructions.sh stream   # keep the profile to annotate
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -46,4 +47,6 @@ callgrind_control -d "$PROXY" >/dev/null
 sleep 1
 REQUESTS=$(grep -oE '^ *[0-9]+ requests' "$WORK/wrk.out" | grep -oE '[0-9]+')
 IR=$(callgrind_annotate "$WORK/cg.out.1" 2>/dev/null | grep -m1 'PROGRAM TOTALS' | grep -oE '^[0-9,]+' | tr -d ,)
+# BENCH_KEEP=FILE keeps the profile for callgrind_annotate.
+[ -n "${BENCH_KEEP:-}" ] && cp "$WORK/cg.out.1" "$BENCH_KEEP"
 echo "commit $(git rev-parse --short HEAD)$(git diff --quiet || echo -dirty), RUST_LOG=${BENCH_RUST_LOG:-warn}: $REQUESTS requests, $((IR / REQUESTS)) instructions per request"

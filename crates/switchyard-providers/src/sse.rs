@@ -226,6 +226,28 @@ fn next_event_end(buf: &[u8], pos: &mut usize, line_start: &mut usize) -> Option
     }
 }
 
+/// The raw events of a run of complete events (what [`SseDecoder::forward`] hands
+/// over), in order, without copying.
+pub fn events_of(run: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let (mut pos, mut line_start, mut start) = (0, 0, 0);
+    std::iter::from_fn(move || {
+        if start >= run.len() {
+            return None;
+        }
+        // The run holds complete events only: what no blank line ends is the last one
+        // (its `\r` terminator was settled by the byte that followed it in the read).
+        let end = next_event_end(run, &mut pos, &mut line_start).unwrap_or(run.len());
+        let event = &run[start..end];
+        start = end;
+        Some(event)
+    })
+}
+
+/// The `data` field of one raw event, as [`SseEvent::data`] reads it.
+pub fn event_data(raw: &[u8]) -> Option<Cow<'_, [u8]>> {
+    data_of(raw)
+}
+
 /// Whether the raw event is the terminal `data: [DONE]`.
 fn is_done_event(raw: &[u8]) -> bool {
     data_of(raw).is_some_and(|d| is_done(&d))

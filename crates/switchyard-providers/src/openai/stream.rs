@@ -20,7 +20,7 @@ use futures::{Stream, StreamExt};
 use crate::capped::Accumulator;
 use crate::classify::{classify_stream_error, is_error_payload, transport_message};
 use crate::client::{Body, Response};
-use crate::sse::{DEFAULT_MAX_EVENT_BYTES, SseDecoder};
+use crate::sse::{DEFAULT_MAX_EVENT_BYTES, SseDecoder, event_data, events_of};
 
 use super::output::carries_output;
 use crate::{ByteStream, ErrorKind, ProviderError};
@@ -35,6 +35,10 @@ const MAX_HELD_BYTES: usize = 64 * 1024;
 
 /// Reads the response until its first event with output (or its end) and returns
 /// the stream. The caller bounds this with the attempt's timeout.
+///
+/// Each read's complete events are taken as one run ([`SseDecoder::forward`], no copy)
+/// and looked at in order; the run that holds the commit point leaves whole, with
+/// everything held before it.
 pub(crate) async fn open(
     provider: &'static str,
     resp: Response,
@@ -43,14 +47,14 @@ pub(crate) async fn open(
     let mut decoder = SseDecoder::new(DEFAULT_MAX_EVENT_BYTES);
     // Comments, blank lines and events without output that came before the
     // commit point: they are forwarded with it.
-    let mut batch = Accumulator::default();
+    let mut held = Accumulator::default();
     loop {
         let chunk = match body.next().await {
             Some(Ok(chunk)) => chunk,
             Some(Err(e)) => return Err(interrupted(provider, transport_message(&e.into()))),
             None => {
                 return match decoder.finish() {
-                    Some(tail) if tail.is_done() => Ok(finished(batch.take())),
+                    Some(tail) if tail.is_done() => Ok(finished(held.take())),
                     _ => Err(interrupted(
                         provider,
                         "upstream closed the stream before its first token",
@@ -58,48 +62,45 @@ pub(crate) async fn open(
                 };
             }
         };
-        decoder.push(&chunk);
-        // Looked at one by one until an event with output commits the stream.
-        loop {
-            let event = match decoder.next_event() {
-                Ok(Some(event)) => event,
-                Ok(None) => break,
-                Err(e) => return Err(invalid(provider, e.to_string())),
-            };
-            if event.is_done() {
-                return Ok(finished(batch.take()));
-            }
-            let commits = match event.data() {
-                Some(data) if is_error_payload(&data) => {
-                    return Err(classify_stream_error(provider, &data));
-                }
-                Some(data) => carries_output(&data),
-                None => false,
-            };
-            batch.push(event.into_raw());
-            let commits = commits || batch.len() > MAX_HELD_BYTES;
-            if commits {
-                // The rest of what has arrived is forwarded as it is.
-                let rest = decoder
-                    .forward(Bytes::new())
-                    .map_err(|e| invalid(provider, e.to_string()))?;
-                if let Some(events) = rest.events {
-                    batch.push(events);
-                }
-                if rest.done {
-                    return Ok(finished(batch.take()));
-                }
-                let stream = SseBody {
-                    provider,
-                    body: Some(body),
-                    decoder,
-                    ready: batch.take(),
-                    error: None,
-                };
-                return Ok(Box::pin(stream));
-            }
+        let forwarded = decoder
+            .forward(chunk)
+            .map_err(|e| invalid(provider, e.to_string()))?;
+        let mut committed = false;
+        if let Some(events) = forwarded.events {
+            committed = commits(provider, &events)?;
+            held.push(events);
+            committed |= held.len() > MAX_HELD_BYTES;
+        }
+        if forwarded.done {
+            return Ok(finished(held.take()));
+        }
+        if committed {
+            return Ok(Box::pin(SseBody {
+                provider,
+                body: Some(body),
+                decoder,
+                ready: held.take(),
+                error: None,
+            }));
         }
     }
+}
+
+/// Looks at a run of events in order: an error object before any output is the
+/// attempt's failure; `true` once an event carries output (the commit point).
+fn commits(provider: &'static str, events: &[u8]) -> Result<bool, ProviderError> {
+    for raw in events_of(events) {
+        let Some(data) = event_data(raw) else {
+            continue;
+        };
+        if is_error_payload(&data) {
+            return Err(classify_stream_error(provider, &data));
+        }
+        if carries_output(&data) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// A stream that yields what was gathered (if anything) and ends.
