@@ -146,4 +146,31 @@ environment_variables:
 general_settings:
   master_key: sk-1234
 """)
+
+# A stream's first events: role-only, empty, Azure's filter results, usage, and output.
+for chunk in [
+    '{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}',
+    '{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hello"},"finish_reason":null}]}',
+    '{"choices":[],"prompt_filter_results":[{"prompt_index":0,"content_filter_results":{}}]}',
+    '{"id":"c","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1}}',
+    '{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"f","arguments":""}}]}}]}',
+    '{"choices":[{"index":0,"delta":{"reasoning_content":"Let me think"}}]}',
+    '{"choices":[{"index":0,"text":"Once","finish_reason":null}]}',
+    '{"choices" : [ { "delta" : { "role" : "assistant", "name" : "say \\"content\\": \\"x\\"" } } ] }',
+    '{"error":{"message":"overloaded","type":"server_error"}}',
+]:
+    put("stream_commit", chunk.encode())
+
+# Base URLs as configs write them.
+for url in [
+    "http://nomic-embed-v1.5:8080/v1",
+    "https://my-endpoint.openai.azure.com/",
+    "http://127.0.0.1:4000",
+    "http://[::1]:8000/v1/",
+    "https://user:pass@Proxy.Example.COM:443/a/../b/./c?x=1",
+    "http://b\u00fccher.example/v1",
+    "${OPENAI_API_BASE}",
+    "http://localhost:99999",
+]:
+    put("base_url", url.encode())
 print("seeds written to", corpus, file=sys.stderr)

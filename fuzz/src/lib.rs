@@ -267,3 +267,36 @@ pub fn config_loader(data: &[u8]) {
         Err(e) => assert!(!e.issues.is_empty(), "an error without an issue"),
     }
 }
+
+/// `stream_commit`: the scan that finds a stream's first token, on raw bytes. Output a
+/// parse of the JSON finds is never missed (so never held back past its event); and on
+/// a JSON value without `choices` the scan, like the parse, commits.
+pub fn stream_commit(data: &[u8]) {
+    let (scanned, parsed) = client::stream_commit(data);
+    if parsed == Some(true) {
+        assert!(scanned, "output the parse sees, the scan missed");
+    }
+}
+
+/// `base_url`: `api_base` as httpx reads it. An accepted URL is in normal form (reading
+/// it again gives it back), holds no whitespace or control byte, has a host, and takes
+/// an endpoint path as a valid URI; a refusal never quotes what follows the host.
+pub fn base_url(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    match client::base_url(text) {
+        Ok((url, host, uri_ok)) => {
+            assert!(!host.is_empty(), "no host: {url:?}");
+            assert!(
+                !url.bytes()
+                    .any(|b| b.is_ascii_whitespace() || b.is_ascii_control()),
+                "{url:?}"
+            );
+            assert!(uri_ok, "an endpoint path does not make a URI: {url:?}");
+            let again = client::base_url(&url).expect("the normal form reads again");
+            assert_eq!(again.0, url, "not a normal form");
+        }
+        Err(message) => assert!(!message.is_empty()),
+    }
+}

@@ -1,7 +1,7 @@
 //! Entry points for the fuzz targets and the property tests (`fuzz/`,
 //! `tests/fuzz_*.rs`): the crate-private response-head parser, the chunked
-//! decoder and the SSE decoder run on byte slices, their outcome returned as
-//! plain data. Not an API: hidden from the docs, and nothing here decides
+//! decoder, the SSE decoder, a stream's commit-point scan and the base-URL
+//! reader run on byte slices, their outcome returned as plain data. Not an API: hidden from the docs, and nothing here decides
 //! anything the real code does not.
 
 use bytes::{Bytes, BytesMut};
@@ -238,4 +238,56 @@ pub fn cuts(len: usize, splits: &[usize]) -> Vec<usize> {
     cuts.push(len);
     cuts.sort_unstable();
     cuts
+}
+
+/// What the stream's commit-point scan says of one `data:` payload, and what reading
+/// the payload as JSON says (`None` when it is not JSON): whether a choice's `delta`
+/// holds a non-empty output field or the choice a non-empty `text` (a JSON value
+/// without `choices` as a list counts as output, as for the scan).
+pub fn stream_commit(data: &[u8]) -> (bool, Option<bool>) {
+    let scanned = crate::openai::output_for_fuzzing(data);
+    let parsed = serde_json::from_slice::<serde_json::Value>(data)
+        .ok()
+        .map(|chunk| parsed_output(&chunk));
+    (scanned, parsed)
+}
+
+fn parsed_output(chunk: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    const FIELDS: [&str; 7] = [
+        "content",
+        "tool_calls",
+        "function_call",
+        "refusal",
+        "reasoning_content",
+        "reasoning",
+        "audio",
+    ];
+    let non_empty = |v: &Value| match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+        _ => true,
+    };
+    let Some(choices) = chunk.get("choices").and_then(Value::as_array) else {
+        return true;
+    };
+    choices.iter().any(|choice| {
+        let delta = choice.get("delta");
+        choice.get("text").is_some_and(non_empty)
+            || FIELDS
+                .iter()
+                .any(|f| delta.and_then(|d| d.get(*f)).is_some_and(non_empty))
+    })
+}
+
+/// A base URL as the provider reads it, then an endpoint path appended as a request
+/// would: the normal form, its host, and whether the whole is a valid `http::Uri`.
+pub fn base_url(text: &str) -> Result<(String, String, bool), String> {
+    let url = crate::base_url::parse(text)?;
+    let uri_ok = format!("{url}/chat/completions")
+        .parse::<http::Uri>()
+        .is_ok();
+    Ok((url.as_str().to_owned(), url.host().to_owned(), uri_ok))
 }

@@ -10,13 +10,15 @@ use std::path::Path;
 /// A target's checks.
 type Check = fn(&[u8]);
 
-const TARGETS: [(&str, Check); 6] = [
+const TARGETS: [(&str, Check); 8] = [
     ("request_head", checks::request_head),
     ("chunked", checks::chunked),
     ("request_body", checks::request_body),
     ("response_head", checks::response_head),
     ("sse_decoder", checks::sse_decoder),
     ("config_loader", checks::config_loader),
+    ("stream_commit", checks::stream_commit),
+    ("base_url", checks::base_url),
 ];
 
 #[test]

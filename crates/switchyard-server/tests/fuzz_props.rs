@@ -38,6 +38,9 @@ fn http_ish() -> impl Strategy<Value = Vec<u8>> {
         Just(b"data: x\n\n".to_vec()),
         Just(b"data: [DONE]\n\n".to_vec()),
         Just(b";ext=1".to_vec()),
+        Just(br#"{"choices":[{"delta":{"content":"#.to_vec()),
+        Just(br#""",\"text\":"x"}}]}"#.to_vec()),
+        Just(b"http://a-b.c1.2:80/v1".to_vec()),
     ];
     vec(atom, 0..24).prop_map(|atoms| atoms.concat())
 }
@@ -55,6 +58,8 @@ proptest! {
         checks::response_head(&data);
         checks::sse_decoder(&data);
         checks::config_loader(&data);
+        checks::stream_commit(&data);
+        checks::base_url(&data);
     }
 
     /// What the server's encoder writes, the shared decoder and the server's

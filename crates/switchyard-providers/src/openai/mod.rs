@@ -6,6 +6,11 @@
 //! fields the gateway does not know reach the upstream untouched.
 
 mod output;
+
+/// The commit-point scan, for [`crate::fuzzing`].
+pub(crate) fn output_for_fuzzing(data: &[u8]) -> bool {
+    output::carries_output(data)
+}
 pub mod quirks;
 mod stream;
 
