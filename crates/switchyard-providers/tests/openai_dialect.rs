@@ -477,6 +477,21 @@ async fn clean_close_without_done_is_still_interrupted() {
 }
 
 #[tokio::test]
+async fn an_error_chunk_after_the_role_chunk_and_before_any_token_is_an_error_return() {
+    // OpenRouter's mid-stream error: a chunk with an `error` and an empty delta.
+    let base = sse_server(vec![
+        Step::Write(b"data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"),
+        Step::Write(b"data: {\"id\":\"c\",\"error\":{\"code\":502,\"message\":\"Provider disconnected\"},\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\"},\"finish_reason\":\"error\"}]}\n\n"),
+    ])
+    .await;
+    let err = send("openrouter/x", &base, chat("{}", true, None))
+        .await
+        .unwrap_err();
+    assert_eq!(err.message, "Provider disconnected", "{err}");
+    assert!(err.kind.is_retryable(), "{err}");
+}
+
+#[tokio::test]
 async fn error_object_before_first_event_is_an_error_return() {
     let base = sse_server(vec![
         Step::Write(b": processing\n\n"),

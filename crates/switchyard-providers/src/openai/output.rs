@@ -18,13 +18,31 @@
 /// exact on valid JSON, where a string followed by `:` is a key. (A key of one of those
 /// names elsewhere in a chunk, such as `logprobs.content`, only ever comes with output.)
 pub(crate) fn carries_output(data: &[u8]) -> bool {
+    judge(data) != Judged::Quiet
+}
+
+/// What [`carries_output`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Judged {
+    /// No `choices`: not a chunk (an error object, a vendor's own event).
+    NotAChunk,
+    /// A chunk without output.
+    Quiet,
+    /// A chunk with output.
+    Output,
+}
+
+/// [`carries_output`], saying whether the payload was a chunk at all.
+pub(crate) fn judge(data: &[u8]) -> Judged {
     // What comes before `choices` (`id`, `model`...) never holds output: skipped at once.
     // Inside a string every `"` is escaped, so this finds the key itself.
     let Some(choices) = CHOICES.find(data) else {
-        return true;
+        return Judged::NotAChunk;
     };
+    // The strings after it, by hand: they are a few bytes each, too short for
+    // `memchr`'s set-up to pay.
     let mut at = choices + CHOICES.needle().len();
-    while let Some(open) = memchr::memchr(b'"', &data[at..]) {
+    while let Some(open) = data[at..].iter().position(|&b| b == b'"') {
         let start = at + open + 1;
         let Some(end) = string_end(data, start) else {
             break;
@@ -46,10 +64,10 @@ pub(crate) fn carries_output(data: &[u8]) -> bool {
                 | b"text"
         ) && holds_a_value(value.trim_ascii_start())
         {
-            return true;
+            return Judged::Output;
         }
     }
-    false
+    Judged::Quiet
 }
 
 static CHOICES: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
@@ -57,18 +75,16 @@ static CHOICES: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
 
 /// The index of the `"` that closes the string whose contents start at `start`.
 fn string_end(data: &[u8], start: usize) -> Option<usize> {
-    let mut at = start;
-    loop {
-        let found = at + memchr::memchr2(b'"', b'\\', &data[at..])?;
-        if data[found] == b'"' {
-            return Some(found);
-        }
-        // A backslash escapes the next byte, whatever it is.
-        at = found + 2;
-        if at > data.len() {
-            return None;
+    let mut escaped = false;
+    for (i, &b) in data.get(start..)?.iter().enumerate() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' => escaped = true,
+            b'"' => return Some(start + i),
+            _ => {}
         }
     }
+    None
 }
 
 /// Whether a key's value (leading whitespace gone) is anything but `null`, `""`, `[]`, `{}`.

@@ -22,7 +22,7 @@ use crate::classify::{classify_stream_error, is_error_payload, transport_message
 use crate::client::{Body, Response};
 use crate::sse::{DEFAULT_MAX_EVENT_BYTES, SseDecoder, event_data, events_of};
 
-use super::output::carries_output;
+use super::output::{Judged, judge};
 use crate::{ByteStream, ErrorKind, ProviderError};
 
 /// Stop gathering past this many bytes and hand the batch over, so one fast
@@ -93,11 +93,13 @@ fn commits(provider: &'static str, events: &[u8]) -> Result<bool, ProviderError>
         let Some(data) = event_data(raw) else {
             continue;
         };
-        if is_error_payload(&data) {
-            return Err(classify_stream_error(provider, &data));
-        }
-        if carries_output(&data) {
-            return Ok(true);
+        match judge(&data) {
+            Judged::Output => return Ok(true),
+            // An error object, or a chunk that carries one (OpenRouter's mid-stream
+            // errors come with an empty delta).
+            _ if is_error_payload(&data) => return Err(classify_stream_error(provider, &data)),
+            Judged::NotAChunk => return Ok(true),
+            Judged::Quiet => {}
         }
     }
     Ok(false)
