@@ -55,6 +55,17 @@ impl BaseUrl {
         &self.text[self.host.clone()]
     }
 
+    /// The URL without its user info (`user:password@`), which can hold credentials: what
+    /// may be shown (a response header, a log line).
+    pub fn public(&self) -> String {
+        let after_scheme = self.scheme_len + "://".len();
+        format!(
+            "{}{}",
+            &self.text[..after_scheme],
+            &self.text[self.host.start..]
+        )
+    }
+
     /// The port when it is not the scheme's default.
     pub fn port(&self) -> Option<u16> {
         self.port
@@ -313,6 +324,14 @@ mod tests {
             Ok(url) => panic!("{input:?} was accepted as {url}"),
             Err(e) => e,
         }
+    }
+
+    #[test]
+    fn the_public_form_leaves_out_user_info() {
+        let url = parse("https://user:s3cret@Proxy.example.com:8443/v1?x=1").unwrap();
+        assert_eq!(url.public(), "https://proxy.example.com:8443/v1?x=1");
+        assert!(url.as_str().contains("s3cret"));
+        assert_eq!(parse("http://h/v1").unwrap().public(), "http://h/v1");
     }
 
     #[test]

@@ -656,3 +656,23 @@ async fn endless_events_without_output_commit_once_the_hold_is_full() {
     assert!(first.len() > 64 * 1024, "{}", first.len());
     assert!(first.ends_with(b"\n\n"));
 }
+
+#[test]
+fn credentials_in_api_base_are_never_shown() {
+    let built = build_provider(
+        &spec(
+            "openai/gpt-4o",
+            "https://user:pw-s3cret@llm.example.com/v1",
+            Some("sk-test-key"),
+        ),
+        &client(),
+    )
+    .unwrap();
+    let shown = built.provider.api_base().unwrap();
+    assert_eq!(shown, "https://llm.example.com/v1");
+    let debug = format!("{:?}", built.provider);
+    assert!(
+        !debug.contains("pw-s3cret") && !debug.contains("sk-test-key"),
+        "{debug}"
+    );
+}

@@ -56,6 +56,7 @@ fn endpoint_index(endpoint: Endpoint) -> usize {
 #[derive(Clone)]
 pub struct OpenAiCompatible {
     name: &'static str,
+    /// `api_base` in normal form, without user info: shown, never holds credentials.
     api_base: String,
     /// One prepared request per [`Endpoint`], indexed by `endpoint_index`.
     /// Its head carries the key: it never shows in `Debug` output.
@@ -78,7 +79,8 @@ impl fmt::Debug for OpenAiCompatible {
 /// What a deployment's settings make of its requests: the base URL, one URL per
 /// [`Endpoint`], the auth header. Checked without a client (the config loader does).
 pub(crate) struct Endpoints {
-    base: String,
+    /// The base URL without user info, for display.
+    public_base: String,
     urls: [Uri; 4],
     auth: Option<(HeaderName, HeaderValue)>,
 }
@@ -146,7 +148,7 @@ impl Endpoints {
             }
         };
         Ok(Self {
-            base: base.to_owned(),
+            public_base: parsed.public(),
             urls,
             auth,
         })
@@ -168,19 +170,22 @@ impl OpenAiCompatible {
         api_key: Option<&str>,
         client: HttpClient,
     ) -> Result<Self, String> {
-        let Endpoints { base, urls, auth } =
-            Endpoints::new(quirks, api_base, deployment, api_version, api_key).map_err(
-                |e| match e {
-                    EndpointsError::ApiBase(e) => format!("invalid api_base: {e}"),
-                    EndpointsError::Other(e) => e,
-                },
-            )?;
+        let Endpoints {
+            public_base,
+            urls,
+            auth,
+        } = Endpoints::new(quirks, api_base, deployment, api_version, api_key).map_err(
+            |e| match e {
+                EndpointsError::ApiBase(e) => format!("invalid api_base: {e}"),
+                EndpointsError::Other(e) => e,
+            },
+        )?;
         let mut headers = vec![(CONTENT_TYPE, HeaderValue::from_static("application/json"))];
         headers.extend(auth.clone());
         let requests = urls.map(|url| client.prepare(&url, &headers));
         Ok(Self {
             name: quirks.name,
-            api_base: base,
+            api_base: public_base,
             requests,
             auth: auth.map(|(name, _)| name),
             client,
