@@ -8,6 +8,17 @@ fn switchyard() -> Command {
     Command::new(env!("CARGO_BIN_EXE_switchyard"))
 }
 
+/// `switchyard check --config PATH` with these flags first.
+fn check(path: impl AsRef<std::ffi::OsStr>, flags: &[&str]) -> std::process::Output {
+    switchyard()
+        .arg("check")
+        .args(flags)
+        .arg("--config")
+        .arg(path)
+        .output()
+        .unwrap()
+}
+
 fn repo_path(rel: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -86,12 +97,7 @@ model_list:
     litellm_params: { api_key: os.environ/SWITCHYARD_SURELY_UNSET_VAR }
 "#,
     );
-    let out = switchyard()
-        .arg("check")
-        .arg("--config")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = check(&path, &[]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -111,21 +117,10 @@ fn strict_turns_unknown_keys_into_a_failure() {
         "unknown-key.yaml",
         "model_list:\n  - model_name: a\n    litellm_params: { model: openai/gpt-4o, mock_response: hi }\nrouter_settings:\n  not_a_litellm_key: 1\n",
     );
-    let lenient = switchyard()
-        .arg("check")
-        .arg("--config")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let lenient = check(&path, &[]);
     assert!(lenient.status.success());
     assert!(String::from_utf8_lossy(&lenient.stderr).contains("router_settings.not_a_litellm_key"));
-    let strict = switchyard()
-        .arg("check")
-        .arg("--strict")
-        .arg("--config")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let strict = check(&path, &["--strict"]);
     assert!(!strict.status.success());
 }
 
@@ -150,12 +145,7 @@ model_list:
 #[test]
 fn check_says_what_will_serve() {
     let path = write_temp("served-in-part.yaml", SERVED_IN_PART);
-    let out = switchyard()
-        .arg("check")
-        .arg("--config")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let out = check(&path, &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stdout}{stderr}");
@@ -179,13 +169,7 @@ fn check_says_what_will_serve() {
     assert!(!stderr.contains("sk-never-shown"), "{stderr}");
     assert!(!stderr.contains("model_list[3]"), "{stderr}");
 
-    let strict = switchyard()
-        .arg("check")
-        .arg("--strict")
-        .arg("--config")
-        .arg(&path)
-        .output()
-        .unwrap();
+    let strict = check(&path, &["--strict"]);
     assert!(!strict.status.success());
     let stderr = String::from_utf8_lossy(&strict.stderr);
     assert!(
