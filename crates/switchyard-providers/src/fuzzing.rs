@@ -252,17 +252,19 @@ pub fn stream_commit(data: &[u8]) -> (bool, Option<bool>) {
     (scanned, parsed)
 }
 
+/// The delta fields that carry output, as the reference parse reads them.
+pub const DELTA_OUTPUT_FIELDS: [&str; 7] = [
+    "content",
+    "tool_calls",
+    "function_call",
+    "refusal",
+    "reasoning_content",
+    "reasoning",
+    "audio",
+];
+
 fn parsed_output(chunk: &serde_json::Value) -> bool {
     use serde_json::Value;
-    const FIELDS: [&str; 7] = [
-        "content",
-        "tool_calls",
-        "function_call",
-        "refusal",
-        "reasoning_content",
-        "reasoning",
-        "audio",
-    ];
     let non_empty = |v: &Value| match v {
         Value::Null => false,
         Value::String(s) => !s.is_empty(),
@@ -276,7 +278,7 @@ fn parsed_output(chunk: &serde_json::Value) -> bool {
     choices.iter().any(|choice| {
         let delta = choice.get("delta");
         choice.get("text").is_some_and(non_empty)
-            || FIELDS
+            || DELTA_OUTPUT_FIELDS
                 .iter()
                 .any(|f| delta.and_then(|d| d.get(*f)).is_some_and(non_empty))
     })

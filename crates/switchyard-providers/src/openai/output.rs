@@ -160,16 +160,7 @@ mod against_a_parse {
     use serde_json::{Map, Value, json};
 
     use super::carries_output;
-
-    const FIELDS: [&str; 7] = [
-        "content",
-        "tool_calls",
-        "function_call",
-        "refusal",
-        "reasoning_content",
-        "reasoning",
-        "audio",
-    ];
+    use crate::fuzzing::DELTA_OUTPUT_FIELDS as FIELDS;
 
     /// What a full parse of the chunk says (the fuzz target's reference).
     fn parsed(text: &str) -> bool {
