@@ -269,8 +269,9 @@ pub fn config_loader(data: &[u8]) {
 }
 
 /// `stream_commit`: the scan that finds a stream's first token, on raw bytes. Output a
-/// parse of the JSON finds is never missed (so never held back past its event); and on
-/// a JSON value without `choices` the scan, like the parse, commits.
+/// parse of the JSON finds in `choices` is never missed (so never held back past its
+/// event). (What the scan makes of JSON that is not a chunk only decides whether an
+/// event is held, never whether output reaches the client.)
 pub fn stream_commit(data: &[u8]) {
     let (scanned, parsed) = client::stream_commit(data);
     if parsed == Some(true) {

@@ -242,8 +242,7 @@ pub fn cuts(len: usize, splits: &[usize]) -> Vec<usize> {
 
 /// What the stream's commit-point scan says of one `data:` payload, and what reading
 /// the payload as JSON says (`None` when it is not JSON): whether a choice's `delta`
-/// holds a non-empty output field or the choice a non-empty `text` (a JSON value
-/// without `choices` as a list counts as output, as for the scan).
+/// holds a non-empty output field or the choice a non-empty `text`.
 pub fn stream_commit(data: &[u8]) -> (bool, Option<bool>) {
     let scanned = crate::openai::output_for_fuzzing(data);
     let parsed = serde_json::from_slice::<serde_json::Value>(data)
@@ -273,7 +272,7 @@ fn parsed_output(chunk: &serde_json::Value) -> bool {
         _ => true,
     };
     let Some(choices) = chunk.get("choices").and_then(Value::as_array) else {
-        return true;
+        return false;
     };
     choices.iter().any(|choice| {
         let delta = choice.get("delta");

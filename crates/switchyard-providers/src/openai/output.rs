@@ -10,8 +10,8 @@
 /// Whether this `data:` payload carries output: one of the fields that carry it (a
 /// delta's `content`, `tool_calls`, `function_call`, `refusal`, `reasoning_content`,
 /// `reasoning` or `audio`, a text completion's `text`) holds a value other than `null`,
-/// `""`, `[]` or `{}`. A payload without `choices` is not a chunk and cannot be judged,
-/// so it counts as output and is never held back.
+/// `""`, `[]` or `{}`. A payload without a `choices` key is not a chunk and cannot be
+/// judged, so it counts as output and is never held back.
 ///
 /// One pass over the payload's strings rather than a parse: it runs on the first events
 /// of every stream, and a full parse cost a quarter of a streamed request's CPU. It is
@@ -35,13 +35,17 @@ pub(crate) enum Judged {
 /// [`carries_output`], saying whether the payload was a chunk at all.
 pub(crate) fn judge(data: &[u8]) -> Judged {
     // What comes before `choices` (`id`, `model`...) never holds output: skipped at once.
-    // Inside a string every `"` is escaped, so this finds the key itself.
-    let Some(choices) = CHOICES.find(data) else {
+    // A key: after `{` or `,`, before `:` (so not `"\"choices"`, a key that ends so).
+    let key = CHOICES
+        .find_iter(data)
+        .filter(|&at| matches!(data[..at].trim_ascii_end().last(), Some(b'{' | b',')))
+        .map(|at| at + CHOICES.needle().len())
+        .find(|&end| data[end..].trim_ascii_start().first() == Some(&b':'));
+    let Some(mut at) = key else {
         return Judged::NotAChunk;
     };
     // The strings after it, by hand: they are a few bytes each, too short for
     // `memchr`'s set-up to pay.
-    let mut at = choices + CHOICES.needle().len();
     while let Some(open) = data[at..].iter().position(|&b| b == b'"') {
         let start = at + open + 1;
         let Some(end) = string_end(data, start) else {
@@ -144,6 +148,10 @@ mod tests {
             // Not a chunk at all: cannot be judged, so never held back.
             "not json",
             r#"{"object":"chat.completion.chunk"}"#,
+            // `choices` as a value, not a key.
+            r#""choices""#,
+            r#"{"id":"choices","object":["choices"]}"#,
+            r#"{"\"choices":[{"delta":{}}]}"#,
             r#"[1,2]"#,
         ] {
             assert!(carries_output(loud.as_bytes()), "{loud}");
