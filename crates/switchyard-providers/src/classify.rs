@@ -88,12 +88,17 @@ pub fn classify_stream_error(provider: &'static str, data: &[u8]) -> ProviderErr
 
 /// Whether an SSE `data` payload is an error object rather than a chunk.
 pub fn is_error_payload(data: &[u8]) -> bool {
-    // Cheap pre-check: chunks never mention "error" at the top level, and
-    // most do not contain the word at all.
+    mentions_error(data)
+        && serde_json::from_slice::<ErrorEnvelope>(data).is_ok_and(|e| e.error.is_some())
+}
+
+/// Whether the bytes hold `"error"` at all: the cheap pre-check of
+/// [`is_error_payload`] (chunks never mention it at the top level, and most do not
+/// contain the word at all).
+pub(crate) fn mentions_error(data: &[u8]) -> bool {
     static ERROR_KEY: LazyLock<memchr::memmem::Finder<'static>> =
         LazyLock::new(|| memchr::memmem::Finder::new(b"\"error\""));
     ERROR_KEY.find(data).is_some()
-        && serde_json::from_slice::<ErrorEnvelope>(data).is_ok_and(|e| e.error.is_some())
 }
 
 /// A failure below HTTP: no answer arrived, or its body broke off.

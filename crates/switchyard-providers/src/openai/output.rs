@@ -35,13 +35,7 @@ pub(crate) enum Judged {
 /// [`carries_output`], saying whether the payload was a chunk at all.
 pub(crate) fn judge(data: &[u8]) -> Judged {
     // What comes before `choices` (`id`, `model`...) never holds output: skipped at once.
-    // A key: after `{` or `,`, before `:` (so not `"\"choices"`, a key that ends so).
-    let key = CHOICES
-        .find_iter(data)
-        .filter(|&at| matches!(data[..at].trim_ascii_end().last(), Some(b'{' | b',')))
-        .map(|at| at + CHOICES.needle().len())
-        .find(|&end| data[end..].trim_ascii_start().first() == Some(&b':'));
-    let Some(mut at) = key else {
+    let Some(mut at) = choices_key_end(data) else {
         return Judged::NotAChunk;
     };
     // The strings after it, by hand: they are a few bytes each, too short for
@@ -72,6 +66,25 @@ pub(crate) fn judge(data: &[u8]) -> Judged {
         }
     }
     Judged::Quiet
+}
+
+/// Just past the first `"choices"` that is a key: followed by `:`, and not the end of
+/// a key that holds an escaped quote (`"x\"choices"`, found by fuzzing). Checked cheaply
+/// for the first match, which nearly always is the key.
+fn choices_key_end(data: &[u8]) -> Option<usize> {
+    let is_key = |start: usize| {
+        let end = start + CHOICES.needle().len();
+        (start == 0 || data[start - 1] != b'\\')
+            && data[end..].trim_ascii_start().first() == Some(&b':')
+    };
+    let first = CHOICES.find(data)?;
+    if is_key(first) {
+        return Some(first + CHOICES.needle().len());
+    }
+    CHOICES
+        .find_iter(data)
+        .find(|&start| is_key(start))
+        .map(|start| start + CHOICES.needle().len())
 }
 
 static CHOICES: std::sync::LazyLock<memchr::memmem::Finder<'static>> =

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
 use crate::capped::Accumulator;
-use crate::classify::{classify_stream_error, is_error_payload, transport_message};
+use crate::classify::{classify_stream_error, is_error_payload, mentions_error, transport_message};
 use crate::client::{Body, Response};
 use crate::sse::{DEFAULT_MAX_EVENT_BYTES, SseDecoder, event_data, events_of};
 
@@ -90,16 +90,23 @@ pub(crate) async fn open(
 /// attempt's failure; `true` once an event carries output (the commit point).
 fn commits(provider: &'static str, events: &[u8]) -> Result<bool, ProviderError> {
     for raw in events_of(events) {
-        let Some(data) = event_data(raw) else {
-            continue;
-        };
-        match judge(&data) {
-            Judged::Output => return Ok(true),
-            // An error object, or a chunk that carries one (OpenRouter's mid-stream
-            // errors come with an empty delta).
-            _ if is_error_payload(&data) => return Err(classify_stream_error(provider, &data)),
-            Judged::NotAChunk => return Ok(true),
-            Judged::Quiet => {}
+        // Judged on the raw event: its field names and line breaks hold no quote, so
+        // the scan sees the JSON's keys; the `data` field is read out only when needed.
+        let judged = judge(raw);
+        if judged == Judged::Output {
+            return Ok(true);
+        }
+        // An error object, or a chunk that carries one (OpenRouter's mid-stream errors
+        // come with an empty delta).
+        if mentions_error(raw)
+            && let Some(data) = event_data(raw)
+            && is_error_payload(&data)
+        {
+            return Err(classify_stream_error(provider, &data));
+        }
+        // Not a chunk: commits, unless it has no data at all (a comment, a blank line).
+        if judged == Judged::NotAChunk && event_data(raw).is_some() {
+            return Ok(true);
         }
     }
     Ok(false)
