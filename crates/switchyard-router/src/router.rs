@@ -616,10 +616,17 @@ impl Inner {
 
     /// This attempt's timeout, resolved as LiteLLM resolves it.
     pub(crate) fn attempt_timeout(&self, plan: &CallPlan<'_>, deployment: &Deployment) -> Duration {
+        let tiers = &deployment.timeouts;
+        // Looked up only when the deployment has per-tier timeouts.
+        let service_tier = (!tiers.by_service_tier.is_empty()
+            || !tiers.stream_by_service_tier.is_empty())
+        .then(|| plan.body.get_str("service_tier"))
+        .flatten();
         crate::timeouts::attempt_timeout(
             plan.stream,
             &plan.timeouts,
-            &deployment.timeouts,
+            service_tier.as_deref(),
+            tiers,
             &self.timeouts,
         )
     }

@@ -4,12 +4,15 @@
 //! (the request's, the deployment's, the router's, then `litellm_settings.request_timeout`
 //! when the router also sets `timeout`); without one, and for every other call, the
 //! chain is the request's `timeout` or `request_timeout`, the deployment's `timeout` or
-//! `request_timeout`, then the router's. As in Python's `or`, a 0 counts as unset.
+//! `request_timeout`, then the router's. A deployment's `timeout_by_service_tier` and
+//! `stream_timeout_by_service_tier` come right after the request's own, for the request's
+//! `service_tier`. As in Python's `or`, a 0 counts as unset.
 //!
 //! The whole-request deadline is Switchyard's own and is not resolved here: it comes
 //! only from `x-switchyard-timeout` or `switchyard_settings.request_deadline`, so a
 //! LiteLLM config keeps its meaning.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use switchyard_types::RequestBody;
@@ -63,12 +66,15 @@ impl RouterTimeouts {
     }
 }
 
-/// A deployment's `timeout`, `request_timeout` and `stream_timeout`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// A deployment's `timeout`, `request_timeout` and `stream_timeout`, and its
+/// `timeout_by_service_tier` and `stream_timeout_by_service_tier`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct DeploymentTimeouts {
     pub(crate) timeout: Option<Duration>,
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) stream_timeout: Option<Duration>,
+    pub(crate) by_service_tier: BTreeMap<String, Duration>,
+    pub(crate) stream_by_service_tier: BTreeMap<String, Duration>,
 }
 
 /// The request's own `timeout`, `request_timeout` and `stream_timeout` fields.
@@ -91,17 +97,21 @@ impl RequestTimeouts {
     }
 }
 
-/// One attempt's timeout.
+/// One attempt's timeout. `service_tier` is the request's, which picks the deployment's
+/// timeout for that tier (LiteLLM's `get_service_tier_timeout`).
 pub(crate) fn attempt_timeout(
     stream: bool,
     request: &RequestTimeouts,
+    service_tier: Option<&str>,
     deployment: &DeploymentTimeouts,
     router: &RouterTimeouts,
 ) -> Duration {
+    let tier = |map: &BTreeMap<String, Duration>| service_tier.and_then(|t| map.get(t).copied());
     let for_stream = stream
         .then(|| {
             first_set([
                 request.stream_timeout,
+                tier(&deployment.stream_by_service_tier),
                 deployment.stream_timeout,
                 router.stream_timeout,
                 router.request_timeout,
@@ -113,6 +123,7 @@ pub(crate) fn attempt_timeout(
             first_set([
                 request.timeout,
                 request.request_timeout,
+                tier(&deployment.by_service_tier),
                 deployment.timeout,
                 deployment.request_timeout,
                 router.request_timeout,
@@ -148,8 +159,8 @@ mod tests {
     fn dep(timeout: Option<Duration>, stream_timeout: Option<Duration>) -> DeploymentTimeouts {
         DeploymentTimeouts {
             timeout,
-            request_timeout: None,
             stream_timeout,
+            ..DeploymentTimeouts::default()
         }
     }
 
@@ -193,6 +204,7 @@ mod tests {
             let got = attempt_timeout(
                 stream,
                 &req(rt, rst),
+                None,
                 &dep(dt, dst),
                 &RouterTimeouts::new(t, st, lrt),
             );
@@ -209,17 +221,47 @@ mod tests {
             stream_timeout: None,
         };
         let deployment = DeploymentTimeouts {
-            timeout: None,
             request_timeout: s(8),
-            stream_timeout: None,
+            ..DeploymentTimeouts::default()
         };
         assert_eq!(
-            attempt_timeout(false, &request, &deployment, &router),
+            attempt_timeout(false, &request, None, &deployment, &router),
             Duration::from_secs(9)
         );
         assert_eq!(
-            attempt_timeout(false, &RequestTimeouts::default(), &deployment, &router),
+            attempt_timeout(
+                false,
+                &RequestTimeouts::default(),
+                None,
+                &deployment,
+                &router
+            ),
             Duration::from_secs(8)
+        );
+    }
+
+    #[test]
+    fn a_service_tier_picks_the_deployments_timeout_for_it() {
+        let router = RouterTimeouts::new(s(1), s(1), None);
+        let deployment = DeploymentTimeouts {
+            timeout: s(3),
+            stream_timeout: s(2),
+            by_service_tier: BTreeMap::from([("flex".to_owned(), Duration::from_secs(900))]),
+            stream_by_service_tier: BTreeMap::from([("flex".to_owned(), Duration::from_secs(600))]),
+            ..DeploymentTimeouts::default()
+        };
+        let none = RequestTimeouts::default();
+        let at = |stream, tier| attempt_timeout(stream, &none, tier, &deployment, &router);
+        assert_eq!(at(false, Some("flex")), Duration::from_secs(900));
+        assert_eq!(at(true, Some("flex")), Duration::from_secs(600));
+        // Another tier, or none: the deployment's own.
+        assert_eq!(at(false, Some("default")), Duration::from_secs(3));
+        assert_eq!(at(true, None), Duration::from_secs(2));
+        // The request's own timeout still comes first.
+        let asked = req(s(5), None);
+        assert_eq!(
+            attempt_timeout(false, &asked, Some("flex"), &deployment, &router),
+            Duration::from_secs(5)
         );
     }
 

@@ -730,3 +730,24 @@ fn switchyard_settings_is_read_and_its_unknown_keys_are_warned() {
             .starts_with("switchyard_settings.request_deadline:")
     );
 }
+
+#[test]
+fn timeouts_by_service_tier_are_read_and_checked_per_tier() {
+    let loaded = load(
+        "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: k, timeout_by_service_tier: {flex: \"900\"}, stream_timeout_by_service_tier: {flex: 60}}\n",
+    );
+    let p = &loaded.config.model_list[0].litellm_params;
+    assert_eq!(p.timeout_by_service_tier["flex"], Duration::from_secs(900));
+    assert_eq!(
+        p.stream_timeout_by_service_tier["flex"],
+        Duration::from_secs(60)
+    );
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let issues = fail(
+        "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x, api_key: k, timeout_by_service_tier: {flex: soon}}\n",
+    );
+    assert!(
+        issues[0].starts_with("model_list[0].litellm_params.timeout_by_service_tier.flex:"),
+        "{issues:?}"
+    );
+}

@@ -626,3 +626,35 @@ async fn a_deployment_timeout_wins_over_the_router_timeout_per_attempt() {
         answer.elapsed
     );
 }
+
+#[tokio::test]
+async fn a_request_service_tier_picks_the_deployments_timeout_for_that_tier() {
+    // LiteLLM's `timeout_by_service_tier`: a flex request may wait longer.
+    let slow = MockUpstream::start().await;
+    slow.set_default(Reply::ok().delay(Duration::from_millis(900)));
+    let proxy = start(&config(
+        &[dep(
+            "gpt",
+            "a1",
+            &slow,
+            "timeout: 0.3, timeout_by_service_tier: {flex: 3}",
+        )],
+        "router_settings:\n  num_retries: 0\n",
+    ))
+    .await;
+
+    let mut flex = hello("gpt");
+    flex["service_tier"] = json!("flex");
+    let answer = chat(&proxy, flex).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let call = slow.calls().pop().unwrap().json();
+    assert_eq!(call["service_tier"], "flex", "the tier goes upstream");
+    assert!(call.get("timeout_by_service_tier").is_none(), "{call}");
+
+    let answer = chat(&proxy, hello("gpt")).await;
+    assert_eq!(
+        answer.status, 408,
+        "no tier: the deployment's 0.3 s: {}",
+        answer.text
+    );
+}

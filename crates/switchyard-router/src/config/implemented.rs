@@ -22,6 +22,8 @@ pub const IMPLEMENTED: &[&str] = &[
     "model_list.litellm_params.timeout",
     "model_list.litellm_params.stream_timeout",
     "model_list.litellm_params.request_timeout",
+    "model_list.litellm_params.timeout_by_service_tier",
+    "model_list.litellm_params.stream_timeout_by_service_tier",
     "model_list.litellm_params.rpm",
     "model_list.litellm_params.tpm",
     "model_list.litellm_params.weight",

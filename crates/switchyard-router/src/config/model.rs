@@ -60,6 +60,10 @@ pub struct LitellmParams {
     pub timeout: Option<Duration>,
     /// `request_timeout`: read after `timeout`, as LiteLLM does.
     pub request_timeout: Option<Duration>,
+    /// `timeout_by_service_tier`: a timeout per request `service_tier`, read before `timeout`.
+    pub timeout_by_service_tier: BTreeMap<String, Duration>,
+    /// `stream_timeout_by_service_tier`: the same for streams, before `stream_timeout`.
+    pub stream_timeout_by_service_tier: BTreeMap<String, Duration>,
     /// Per-attempt timeout for streams.
     pub stream_timeout: Option<Duration>,
     /// Requests per minute limit (also accepted at the deployment's top level).

@@ -1,5 +1,8 @@
 //! `model_list`: one [`DeploymentConfig`] per entry.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use super::deployment_id::litellm_model_id;
 use super::model::{DeploymentConfig, LitellmParams, ModelInfo};
 use super::reader::{Reader, child, index};
@@ -186,6 +189,14 @@ fn read_params(r: &mut Reader<'_>, raw: &[(String, Node)], path: &str) -> Litell
                 params.request_timeout = r.seconds(value, &p);
                 true
             }
+            "timeout_by_service_tier" => {
+                params.timeout_by_service_tier = seconds_by_tier(r, value, &p);
+                true
+            }
+            "stream_timeout_by_service_tier" => {
+                params.stream_timeout_by_service_tier = seconds_by_tier(r, value, &p);
+                true
+            }
             "rpm" => {
                 params.rpm = r.u64(value, &p);
                 true
@@ -284,4 +295,15 @@ fn read_model_info(r: &mut Reader<'_>, raw: &[(String, Node)], path: &str) -> Mo
         }
     }
     info
+}
+
+/// A mapping of service tier (`flex`, `priority`...) to seconds.
+fn seconds_by_tier(r: &mut Reader<'_>, node: &Node, path: &str) -> BTreeMap<String, Duration> {
+    let Some(entries) = r.map(node, path) else {
+        return BTreeMap::new();
+    };
+    entries
+        .iter()
+        .filter_map(|(tier, v)| Some((tier.clone(), r.seconds(v, &child(path, tier))?)))
+        .collect()
 }
