@@ -15,7 +15,8 @@ use crate::pricing::{DeploymentPrice, PriceTable, deployment_price};
 use crate::strategy::CandidateSnapshot;
 
 /// `litellm_params` keys that configure LiteLLM itself rather than the
-/// upstream request, so they are never sent as request defaults.
+/// upstream request, so they are never sent as request defaults: these, and every field
+/// of LiteLLM's `LiteLLM_Params` ([`crate::config::is_litellm_param`]).
 const CONFIG_ONLY_PARAMS: &[&str] = &[
     "custom_llm_provider",
     "input_cost_per_token",
@@ -144,7 +145,9 @@ impl Deployment {
         let defaults = p
             .extra
             .iter()
-            .filter(|(k, _)| !CONFIG_ONLY_PARAMS.contains(&k.as_str()))
+            .filter(|(k, _)| {
+                !CONFIG_ONLY_PARAMS.contains(&k.as_str()) && !crate::config::is_litellm_param(k)
+            })
             .map(|(k, v)| {
                 (
                     k.clone(),

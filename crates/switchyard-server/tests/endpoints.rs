@@ -129,6 +129,49 @@ async fn request_parameters_override_deployment_defaults_and_unknown_fields_pass
     assert_eq!(sent["top_k"], 7);
 }
 
+#[tokio::test]
+async fn litellms_own_deployment_settings_are_never_sent_upstream() {
+    // Fields of LiteLLM's `LiteLLM_Params` configure LiteLLM (a budget, a price, a
+    // credential for another service), unlike request defaults such as `temperature`.
+    let mock = MockUpstream::start().await;
+    let yaml = format!(
+        r#"
+model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: openai/gpt-4o
+      api_base: {url}
+      api_key: sk-upstream-secret
+      temperature: 0.2
+      max_budget: 10
+      budget_duration: 30d
+      azure_password: hunter2-secret
+      s3_secret_access_key: s3-secret
+      tiered_pricing: [{{range: [0, 1000], input_cost_per_token: 0.1}}]
+"#,
+        url = mock.url()
+    );
+    let proxy = ProxyHarness::start(&yaml).await.unwrap();
+    let resp = post(
+        &proxy,
+        "/chat/completions",
+        json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    let sent = mock.calls()[0].json();
+    assert_eq!(sent["temperature"], 0.2, "a request default still goes");
+    for key in [
+        "max_budget",
+        "budget_duration",
+        "azure_password",
+        "s3_secret_access_key",
+        "tiered_pricing",
+    ] {
+        assert!(sent.get(key).is_none(), "{key} was sent: {sent}");
+    }
+}
+
 /// Posts `raw` as a chat completion, expects a 200, and returns the bytes the
 /// upstream received (as text).
 async fn post_raw_and_read_upstream_body(

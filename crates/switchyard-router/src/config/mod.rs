@@ -20,4 +20,10 @@ mod yaml;
 
 pub use implemented::{IMPLEMENTED, IMPLEMENTED_ROUTING_STRATEGIES, is_implemented};
 pub use load::{load_file, load_str};
+
+/// Whether `key` is a field of LiteLLM's `LiteLLM_Params`: a setting of the deployment,
+/// never a request parameter.
+pub(crate) fn is_litellm_param(key: &str) -> bool {
+    litellm_keys::contains(litellm_keys::LITELLM_PARAMS_KEYS, key)
+}
 pub use model::*;
