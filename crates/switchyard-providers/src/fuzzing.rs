@@ -244,7 +244,7 @@ pub fn cuts(len: usize, splits: &[usize]) -> Vec<usize> {
 /// the payload as JSON says (`None` when it is not JSON): whether a choice's `delta`
 /// holds a non-empty output field or the choice a non-empty `text`.
 pub fn stream_commit(data: &[u8]) -> (bool, Option<bool>) {
-    let scanned = crate::openai::output_for_fuzzing(data);
+    let scanned = crate::openai::output::carries_output(data);
     let parsed = serde_json::from_slice::<serde_json::Value>(data)
         .ok()
         .map(|chunk| parsed_output(&chunk));

@@ -1,7 +1,6 @@
 //! A deployment ready to call: its config resolved into a provider and the
 //! request defaults it adds.
 
-use crate::timeouts::DeploymentTimeouts;
 use std::sync::Arc;
 
 use serde_json::value::RawValue;
@@ -13,56 +12,28 @@ use crate::cooldown::DeploymentCooldownConfig;
 use crate::precall::deployment_region;
 use crate::pricing::{DeploymentPrice, PriceTable, deployment_price};
 use crate::strategy::CandidateSnapshot;
+use crate::timeouts::DeploymentTimeouts;
 
-/// `litellm_params` keys that configure LiteLLM itself rather than the
-/// upstream request, so they are never sent as request defaults: these, and every field
-/// of LiteLLM's `LiteLLM_Params` ([`crate::config::is_litellm_param`]).
-const CONFIG_ONLY_PARAMS: &[&str] = &[
-    "custom_llm_provider",
-    "input_cost_per_token",
-    "output_cost_per_token",
-    "input_cost_per_second",
-    "output_cost_per_second",
-    "max_retries",
-    "num_retries",
-    "organization",
-    "litellm_credential_name",
-    "use_in_pass_through",
-    "use_litellm_proxy",
-    "merge_reasoning_content_in_choices",
-    "azure_ad_token",
+/// `litellm_params` keys that configure the router rather than the upstream request, so
+/// they are never sent as request defaults: every field of LiteLLM's `LiteLLM_Params`
+/// ([`crate::config::is_litellm_param`]: credentials, prices, provider settings), and these,
+/// which LiteLLM's router reads from the same place without declaring them there.
+const ROUTER_PARAMS: &[&str] = &[
     "azure_ad_token_provider",
-    "tenant_id",
-    "client_id",
-    "client_secret",
     "base_model",
-    "model_info",
-    "configurable_clientside_auth_params",
-    "aws_access_key_id",
-    "aws_secret_access_key",
-    "aws_session_token",
-    "aws_region_name",
-    "aws_profile_name",
-    "aws_role_name",
-    "aws_session_name",
-    "vertex_project",
-    "vertex_location",
-    "vertex_credentials",
     "cooldown_time",
-    "stream_timeout",
-    "timeout",
-    "request_timeout",
-    "timeout_by_service_tier",
-    "stream_timeout_by_service_tier",
-    "rpm",
-    "tpm",
-    "weight",
-    "order",
-    "max_parallel_requests",
-    "region_name",
-    "tags",
     "litellm_metadata",
+    "max_parallel_requests",
+    "num_retries",
+    "order",
+    "request_timeout",
+    "weight",
 ];
+
+/// Whether a `litellm_params` key configures LiteLLM or the router (never sent upstream).
+fn is_config_only(key: &str) -> bool {
+    ROUTER_PARAMS.contains(&key) || crate::config::is_litellm_param(key)
+}
 
 /// One callable deployment of a model group.
 #[derive(Debug)]
@@ -145,9 +116,7 @@ impl Deployment {
         let defaults = p
             .extra
             .iter()
-            .filter(|(k, _)| {
-                !CONFIG_ONLY_PARAMS.contains(&k.as_str()) && !crate::config::is_litellm_param(k)
-            })
+            .filter(|(k, _)| !is_config_only(k))
             .map(|(k, v)| {
                 (
                     k.clone(),

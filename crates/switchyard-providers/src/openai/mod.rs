@@ -5,12 +5,7 @@
 //! Bodies pass through as bytes: the router has already set `model`, and
 //! fields the gateway does not know reach the upstream untouched.
 
-mod output;
-
-/// The commit-point scan, for [`crate::fuzzing`].
-pub(crate) fn output_for_fuzzing(data: &[u8]) -> bool {
-    output::carries_output(data)
-}
+pub(crate) mod output;
 pub mod quirks;
 mod stream;
 
